@@ -1,0 +1,44 @@
+# `make demo` and `make test` each create or refresh the local virtual
+# environment (.venv) first, so a fresh clone needs nothing else.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+BACKENDS := tensorflow jax torch
+EXTRAS := tensorflow,jax,torch,datasets,plot,test,docs
+
+.PHONY: venv test test-backends lint docs demo benchmark clean
+
+$(STAMP): pyproject.toml constraints-test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints-test.txt -e ".[$(EXTRAS)]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Lint, the docs build, then the suite once per backend, each in its own
+# process; fails if any of them fails.
+test: lint docs test-backends
+
+test-backends: $(STAMP)
+	@status=0; \
+	for backend in $(BACKENDS); do \
+		echo "=== pytest, KERAS_BACKEND=$$backend ==="; \
+		KERAS_BACKEND=$$backend $(PY) -m pytest -q -p no:cacheprovider || status=1; \
+	done; \
+	exit $$status
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --quiet --site-dir build/site
+
+demo: $(STAMP)
+	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) examples/demo.py
+
+clean:
+	rm -rf $(VENV) build site .pytest_cache .ruff_cache

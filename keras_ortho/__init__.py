@@ -1,0 +1,11 @@
+"""keras_ortho: orthogonality constraints for image classification in Keras 3."""
+
+from keras_ortho import callbacks
+from keras_ortho import data
+from keras_ortho import layers
+from keras_ortho import losses
+from keras_ortho import metrics
+from keras_ortho import models
+from keras_ortho import regularizers
+
+__version__ = "0.1.0"

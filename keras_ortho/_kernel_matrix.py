@@ -1,0 +1,105 @@
+"""Turning any Keras kernel into its filter matrix: the one place that knows
+how each layer stores its kernel.
+
+The filter matrix `W` has one column per output filter, of length `fan_in`
+(`kh * kw * cin` for a 2-D convolution); a Dense kernel `(in, out)` is `W`
+itself. Keras stores:
+
+- `"dense"`: Dense and any 2-D weight, `(in, out)`;
+- `"conv"`: Conv1D/2D/3D and SeparableConv pointwise kernels, `(*spatial, cin, out)`;
+- `"conv_transpose"`: Conv1D/2D/3DTranspose, `(*spatial, out, cin)`;
+- `"depthwise"`: DepthwiseConv1D/2D and SeparableConv depthwise kernels,
+  `(*spatial, cin, multiplier)`.
+
+A depthwise kernel holds one single-channel filter per input channel and
+multiplier, `cin * multiplier` filters of length `kh * kw`, in the order of the
+layer's output channels (`c * multiplier + m`).
+"""
+
+import keras
+from keras import ops
+
+from keras_ortho._validation import validate_choice
+
+KERNEL_LAYOUTS = ("auto", "dense", "conv", "conv_transpose", "depthwise")
+
+
+def _resolve_layout(rank, kernel_layout):
+    kernel_layout = validate_choice(kernel_layout, "kernel_layout", KERNEL_LAYOUTS)
+    if kernel_layout == "auto":
+        kernel_layout = "dense" if rank == 2 else "conv"
+    if kernel_layout == "dense" and rank != 2:
+        raise ValueError(
+            "Invalid `kernel` for kernel_layout='dense': expected a 2-D weight "
+            f"(in, out). Received: kernel of rank {rank}"
+        )
+    if kernel_layout != "dense" and not 3 <= rank <= 5:
+        raise ValueError(
+            f"Invalid `kernel` for kernel_layout={kernel_layout!r}: expected a "
+            f"convolution kernel of rank 3 to 5. Received: kernel of rank {rank}"
+        )
+    return kernel_layout
+
+
+def canonical_kernel(kernel, kernel_layout="auto"):
+    """Returns `kernel` as a convolution kernel `(*spatial, cin, filters)`.
+
+    A Dense kernel becomes a 1x1 convolution `(1, in, out)`.
+
+    Args:
+        kernel: a Keras kernel (tensor or variable) of rank 2 to 5.
+        kernel_layout: one of `KERNEL_LAYOUTS`; `"auto"` reads a rank-2 kernel
+            as Dense and any other as a plain convolution.
+    """
+    kernel = ops.convert_to_tensor(kernel)
+    rank = len(kernel.shape)
+    if rank < 2:
+        raise ValueError(
+            "Invalid `kernel`: expected a weight of rank 2 (Dense) to 5 "
+            f"(Conv3D). Received: kernel of shape {tuple(kernel.shape)}"
+        )
+    layout = _resolve_layout(rank, kernel_layout)
+    if layout == "dense":
+        return ops.expand_dims(kernel, 0)
+    if layout == "conv_transpose":
+        perm = [*range(rank - 2), rank - 1, rank - 2]
+        return ops.transpose(kernel, perm)
+    if layout == "depthwise":
+        shape = tuple(kernel.shape)
+        return ops.reshape(kernel, (*shape[:-2], 1, shape[-2] * shape[-1]))
+    return kernel
+
+
+def filter_matrix(kernel, kernel_layout="auto"):
+    """Returns the filter matrix `W` of shape `(fan_in, filters)`.
+
+    Args:
+        kernel: a Keras kernel (tensor or variable) of rank 2 to 5.
+        kernel_layout: one of `KERNEL_LAYOUTS`.
+    """
+    kernel = canonical_kernel(kernel, kernel_layout)
+    return ops.reshape(kernel, (-1, kernel.shape[-1]))
+
+
+def regularizable_kernels(layer):
+    """Yields `(attribute_name, variable, kernel_layout)` for the kernels of
+    `layer` that an orthogonality regularizer applies to.
+
+    The attribute name is the layer's regularizer argument for that kernel
+    (`kernel_regularizer`, `depthwise_regularizer`, `pointwise_regularizer`).
+    Layers without such kernels yield nothing.
+    """
+    layers = keras.layers
+    if isinstance(layer, (layers.SeparableConv1D, layers.SeparableConv2D)):
+        yield "depthwise_regularizer", layer.depthwise_kernel, "depthwise"
+        yield "pointwise_regularizer", layer.pointwise_kernel, "conv"
+    elif isinstance(layer, (layers.DepthwiseConv1D, layers.DepthwiseConv2D)):
+        yield "depthwise_regularizer", layer.kernel, "depthwise"
+    elif isinstance(
+        layer, (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
+    ):
+        yield "kernel_regularizer", layer.kernel, "conv_transpose"
+    elif isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Conv3D)):
+        yield "kernel_regularizer", layer.kernel, "conv"
+    elif isinstance(layer, layers.Dense):
+        yield "kernel_regularizer", layer.kernel, "dense"

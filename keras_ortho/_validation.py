@@ -1,0 +1,79 @@
+"""Argument checks shared by every public object.
+
+Each check names the argument, what was expected and what was received, so that
+bad input fails in `__init__` with a clear message instead of deep inside a
+backend.
+"""
+
+import math
+import numbers
+
+
+def validate_non_negative_float(value, name):
+    """Returns `value` as a float; raises unless it is a finite number >= 0."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a finite number "
+            f">= 0. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
+def validate_positive_float(value, name):
+    """Returns `value` as a float; raises unless it is a finite number > 0."""
+    value = validate_non_negative_float(value, name)
+    if value == 0:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a finite number "
+            f"> 0. Received: {name}={value!r}"
+        )
+    return value
+
+
+def validate_int(value, name, minimum=None, maximum=None):
+    """Returns `value` as an int; raises unless it is an integer in range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"Invalid type for argument `{name}`: expected an integer. "
+            f"Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    value = int(value)
+    if (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
+        bounds = []
+        if minimum is not None:
+            bounds.append(f">= {minimum}")
+        if maximum is not None:
+            bounds.append(f"<= {maximum}")
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected an integer "
+            f"{' and '.join(bounds)}. Received: {name}={value!r}"
+        )
+    return value
+
+
+def validate_bool(value, name):
+    """Returns `value`; raises unless it is a bool."""
+    if not isinstance(value, bool):
+        raise TypeError(
+            f"Invalid type for argument `{name}`: expected a bool. "
+            f"Received: {name}={value!r} of type {type(value).__name__}"
+        )
+    return value
+
+
+def validate_choice(value, name, choices):
+    """Returns `value`; raises unless it is one of `choices`."""
+    if not isinstance(value, str) or value not in choices:
+        expected = ", ".join(repr(c) for c in choices)
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected one of {expected}. "
+            f"Received: {name}={value!r}"
+        )
+    return value

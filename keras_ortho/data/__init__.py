@@ -1,0 +1,1 @@
+"""Dataset loaders returning uint8 arrays, and on-device augmentation."""

@@ -1,0 +1,1 @@
+"""Classifier heads with fixed class vectors."""

@@ -1,0 +1,1 @@
+"""Orthogonality losses on features, for `model.compile(loss=...)`."""

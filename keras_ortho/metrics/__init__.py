@@ -1,0 +1,1 @@
+"""Calibration, feature and filter orthogonality measures."""
