@@ -7,6 +7,7 @@ backend.
 
 import math
 import numbers
+import os
 
 
 def validate_non_negative_float(value, name):
@@ -77,3 +78,16 @@ def validate_choice(value, name, choices):
             f"Received: {name}={value!r}"
         )
     return value
+
+
+def validate_optional_path(value, name):
+    """Returns `value` as a str path, or `None`; raises unless str/PathLike/None."""
+    if value is None:
+        return None
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(
+            f"Invalid type for argument `{name}`: expected a path (str or "
+            f"os.PathLike) or None. Received: {name}={value!r} of type "
+            f"{type(value).__name__}"
+        )
+    return os.fspath(value)

@@ -1,1 +1,5 @@
 """Training callbacks."""
+
+from keras_ortho.callbacks.orthogonality_monitor import OrthogonalityMonitor
+from keras_ortho.callbacks.regularizer_schedule import RegularizerSchedule
+from keras_ortho.callbacks.regularizer_schedule import srip_step_schedule

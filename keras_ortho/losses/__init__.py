@@ -1,1 +1,6 @@
 """Orthogonality losses on features, for `model.compile(loss=...)`."""
+
+from keras_ortho.losses.orthogonal_projection_loss import OrthogonalProjectionLoss
+from keras_ortho.losses.orthogonal_projection_loss import orthogonal_projection_loss
+from keras_ortho.losses.orthogonal_sphere_loss import OrthogonalSphereLoss
+from keras_ortho.losses.orthogonal_sphere_loss import orthogonal_sphere_loss

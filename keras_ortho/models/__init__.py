@@ -1,1 +1,8 @@
 """Model builders and model utilities."""
+
+from keras_ortho.models.resnet18_cifar import resnet18_cifar
+from keras_ortho.models.resnet_cifar import resnet_cifar
+from keras_ortho.models.wide_resnet import wide_resnet
+from keras_ortho.models.with_features import FeatureOutputsModel
+from keras_ortho.models.with_features import feature_targets
+from keras_ortho.models.with_features import with_features

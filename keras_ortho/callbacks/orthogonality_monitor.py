@@ -1,0 +1,282 @@
+"""Logging filter orthogonality and feature geometry at the end of each epoch."""
+
+import keras
+import numpy as np
+
+from keras_ortho import metrics
+from keras_ortho._validation import validate_bool
+from keras_ortho._validation import validate_int
+from keras_ortho.layers.fixed_classifier import FixedClassifier
+
+FILTER_MEASURES = (
+    "so_residual",
+    "normalized_so_residual",
+    "mutual_coherence",
+    "sigma_max",
+)
+FEATURE_STATISTICS = ("s", "d", "compactness", "separability", "effective_rank")
+FEATURES_LAYER_NAME = "features"
+
+
+class OrthogonalityMonitor(keras.callbacks.Callback):
+    """Adds filter orthogonality and held-out feature statistics to the epoch logs.
+
+    At the end of every epoch, outside the compiled train step (so training
+    steps cost nothing more), the monitor measures
+
+    - every kernel's filter orthogonality (`keras_ortho.metrics.
+      filter_orthogonality`), logged per kernel as `"ortho/<layer>/<measure>"`
+      and averaged over the monitored kernels as `"ortho/mean/<measure>"`;
+      a layer with two kernels (SeparableConv) logs
+      `"ortho/<layer>.<kernel>/<measure>"`;
+    - with `data`, the features of the held-out images, logged as
+      `"features/<statistic>"`: OPL's `s` and `d`
+      (`opl_statistics`, `d` over `|cos|`), `compactness`
+      (`intra_class_compactness`), `separability`
+      (`inter_class_separability`) and `effective_rank`.
+
+    The values go into the epoch's `logs`, so `History`, the progress bar,
+    `CSVLogger` and `TensorBoard` (which groups the names at the `/`)
+    receive them when they come after this callback in the list.
+
+    The features are the output of the layer named by `feature_layer`. By
+    default: the layer named `"features"` (the pooled features of every
+    `keras_ortho.models` network), else the input of the last `Dense` or
+    `keras_ortho.layers.FixedClassifier` layer. Nested models are searched
+    too; a feature layer inside a nested model is fed the held-out images
+    directly, skipping the outer model's layers in front of it (such as
+    augmentation layers, which do nothing at inference).
+
+    Args:
+        data: `None`, or a held-out batch `(x, y)`: images as the model (or
+            the nested model holding the feature layer) takes them, and
+            integer labels `(N,)` or one-hot `(N, K)`. A few hundred images
+            with several of each class are enough.
+        feature_layer: the name of the layer (or the layer) whose output is
+            the features; `None` for the default above.
+        layers: `None` to monitor every kernel, or a list of layer names.
+        per_layer: whether to log each kernel's measures, besides their mean.
+            With `False` only the `"ortho/mean/..."` columns are written,
+            which keeps a deep network's CSV narrow.
+        filter_measures: the filter measures to log, a subset of
+            `"so_residual"`, `"normalized_so_residual"`,
+            `"mutual_coherence"` and `"sigma_max"`.
+        feature_statistics: the feature statistics to log, a subset of `"s"`,
+            `"d"`, `"compactness"`, `"separability"` and `"effective_rank"`.
+        batch_size: images per forward pass over `data`.
+
+    Example:
+
+    ```python
+    monitor = keras_ortho.callbacks.OrthogonalityMonitor(
+        data=(x_val[:500], y_val[:500]), per_layer=False
+    )
+    history = model.fit(
+        x, y, epochs=10, callbacks=[monitor, keras.callbacks.CSVLogger("log.csv")]
+    )
+    history.history["features/s"], history.history["ortho/mean/so_residual"]
+    ```
+
+    Reference:
+        The measures of Bansal et al., NeurIPS 2018 (filters) and Ranasinghe
+        et al., ICCV 2021 (OPL's `s` and `d`); see `keras_ortho.metrics`.
+    """
+
+    def __init__(
+        self,
+        data=None,
+        feature_layer=None,
+        layers=None,
+        per_layer=True,
+        filter_measures=FILTER_MEASURES,
+        feature_statistics=FEATURE_STATISTICS,
+        batch_size=256,
+    ):
+        super().__init__()
+        self.data = _validate_data(data)
+        if feature_layer is not None and not isinstance(
+            feature_layer, (str, keras.layers.Layer)
+        ):
+            raise TypeError(
+                "Invalid type for argument `feature_layer`: expected None, a "
+                f"layer name or a keras.layers.Layer. Received: "
+                f"feature_layer={feature_layer!r}"
+            )
+        self.feature_layer = feature_layer
+        self.layers = _validate_names(layers, "layers", None)
+        self.per_layer = validate_bool(per_layer, "per_layer")
+        self.filter_measures = _validate_names(
+            filter_measures, "filter_measures", FILTER_MEASURES
+        )
+        self.feature_statistics = _validate_names(
+            feature_statistics, "feature_statistics", FEATURE_STATISTICS
+        )
+        self.batch_size = validate_int(batch_size, "batch_size", minimum=1)
+        self._feature_model = None
+
+    def on_train_begin(self, logs=None):
+        if self.layers is not None:
+            found = {record.layer_name for record in self._records()}
+            missing = [name for name in self.layers if name not in found]
+            if missing:
+                raise ValueError(
+                    "Invalid value for argument `layers`: no kernel of model "
+                    f"{self.model.name!r} belongs to layers {missing}. Layers "
+                    f"with kernels: {sorted(found)}"
+                )
+        self._feature_model = None
+        if self.data is not None:
+            self._feature_model = feature_extractor(self.model, self.feature_layer)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs.update(self.measure())
+
+    def measure(self):
+        """The monitored values now, as the dict added to the epoch logs."""
+        values = self._filter_values()
+        if self.data is not None:
+            if self._feature_model is None:
+                self._feature_model = feature_extractor(self.model, self.feature_layer)
+            values.update(self._feature_values())
+        return values
+
+    def _records(self):
+        records = metrics.filter_orthogonality(self.model)
+        if self.layers is None:
+            return records
+        return [record for record in records if record.layer_name in self.layers]
+
+    def _filter_values(self):
+        records = self._records()
+        values = {}
+        if self.per_layer:
+            kernels_per_layer = {}
+            for record in records:
+                kernels_per_layer.setdefault(record.layer_name, []).append(record)
+            for name, layer_records in kernels_per_layer.items():
+                for record in layer_records:
+                    key = name
+                    if len(layer_records) > 1:
+                        key = f"{name}.{record.kernel_path.rsplit('/', 1)[-1]}"
+                    for measure in self.filter_measures:
+                        values[f"ortho/{key}/{measure}"] = getattr(record, measure)
+        if records:
+            for measure in self.filter_measures:
+                values[f"ortho/mean/{measure}"] = float(
+                    np.mean([getattr(record, measure) for record in records])
+                )
+        return values
+
+    def _feature_values(self):
+        x, y = self.data
+        features = self._feature_model.predict(
+            x, batch_size=min(self.batch_size, len(x)), verbose=0
+        )
+        features = np.asarray(features, "float32").reshape(len(x), -1)
+        statistics = feature_statistics(features, y, self.feature_statistics)
+        return {f"features/{name}": value for name, value in statistics.items()}
+
+
+def feature_statistics(features, labels, names=FEATURE_STATISTICS):
+    """The feature statistics `names` (see `OrthogonalityMonitor`) of
+    `(N, D)` features, as a dict of Python floats."""
+    values = {}
+    if "s" in names or "d" in names:
+        opl = metrics.opl_statistics(features, labels, absolute="d" in names)
+        values.update(s=opl.s, d=opl.d)
+    if "compactness" in names:
+        values["compactness"] = metrics.intra_class_compactness(features, labels)
+    if "separability" in names:
+        values["separability"] = metrics.inter_class_separability(features, labels)
+    if "effective_rank" in names:
+        values["effective_rank"] = metrics.effective_rank(features)
+    return {name: values[name] for name in names}
+
+
+def feature_extractor(model, feature_layer=None):
+    """A Functional model from images to the features of `model`.
+
+    See `OrthogonalityMonitor` for how `feature_layer` (a name, a layer or
+    `None`) is found, nested models included.
+    """
+    found = _find_feature_tensor(model, feature_layer)
+    if found is None:
+        wanted = (
+            "a layer named 'features', or a Dense or FixedClassifier layer"
+            if feature_layer is None
+            else f"the layer {getattr(feature_layer, 'name', feature_layer)!r}"
+        )
+        raise ValueError(
+            f"Cannot find the feature layer: model {model.name!r} (nested "
+            f"models included) has no {wanted} in a Functional or Sequential "
+            "graph. Pass `feature_layer`, the name of the layer whose output "
+            "is the features."
+        )
+    owner, tensor = found
+    return keras.Model(owner.inputs, tensor, name=f"{owner.name}_features")
+
+
+def _find_feature_tensor(model, feature_layer):
+    """`(owner model, features tensor)`, searching nested models depth first."""
+    layers = list(getattr(model, "layers", []))
+    has_graph = getattr(model, "inputs", None) is not None
+    for layer in layers:
+        if isinstance(layer, keras.Model):
+            found = _find_feature_tensor(layer, feature_layer)
+            if found is not None:
+                return found
+    if not has_graph:
+        return None
+    if feature_layer is None:
+        for layer in layers:
+            if layer.name == FEATURES_LAYER_NAME:
+                return model, layer.output
+        heads = [
+            layer
+            for layer in layers
+            if isinstance(layer, (keras.layers.Dense, FixedClassifier))
+        ]
+        return (model, heads[-1].input) if heads else None
+    for layer in layers:
+        if layer is feature_layer or layer.name == feature_layer:
+            return model, layer.output
+    return None
+
+
+def _validate_data(data):
+    if data is None:
+        return None
+    if not isinstance(data, (tuple, list)) or len(data) != 2:
+        raise TypeError(
+            "Invalid type for argument `data`: expected None or a pair "
+            f"(x, y) of held-out images and labels. Received: data of type "
+            f"{type(data).__name__}"
+        )
+    x, y = data
+    if len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            "Invalid value for argument `data`: expected as many labels as "
+            f"images, at least one. Received: {len(x)} images and {len(y)} "
+            "labels"
+        )
+    return x, y
+
+
+def _validate_names(names, argument, choices):
+    if names is None and choices is None:
+        return None
+    if isinstance(names, str) or not isinstance(names, (list, tuple)):
+        raise TypeError(
+            f"Invalid type for argument `{argument}`: expected a list of "
+            f"strings. Received: {argument}={names!r}"
+        )
+    names = tuple(names)
+    bad = [n for n in names if not isinstance(n, str) or (choices and n not in choices)]
+    if bad or not names:
+        expected = "names" if choices is None else f"names among {list(choices)}"
+        raise ValueError(
+            f"Invalid value for argument `{argument}`: expected a non-empty "
+            f"list of {expected}. Received: {argument}={names!r}"
+        )
+    return names

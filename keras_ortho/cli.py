@@ -1,0 +1,180 @@
+"""The `keras-ortho` console script: `keras-ortho train ...`, `keras-ortho
+compare ...`.
+
+Each subcommand is a function `_add_<name>_command(subparsers)` that declares
+its options and sets `handler`, a function of the parsed arguments returning
+the exit status; adding a subcommand is one more such function and one line
+in `build_parser`.
+"""
+
+import argparse
+import os
+import sys
+
+from keras_ortho import recipes
+from keras_ortho.data import DATASET_NAMES
+from keras_ortho.recipes.results import RESULTS_CSV
+from keras_ortho.recipes.results import RESULTS_JSON
+from keras_ortho.report import add_report_command
+
+DEFAULT_RUNS_DIR = "runs"
+
+# Command-line option -> Recipe field, for the settings every subcommand shares.
+_RECIPE_OPTIONS = (
+    ("--dataset", "dataset", str, f"dataset: {', '.join(DATASET_NAMES)}"),
+    ("--epochs", "epochs", int, "training epochs"),
+    ("--batch-size", "batch_size", int, "images per step"),
+    ("--learning-rate", "learning_rate", float, "base learning rate"),
+    ("--weight-decay", "weight_decay", float, "weight-decay coefficient"),
+    ("--depth", "depth", int, "network depth"),
+    ("--width", "width", int, "Wide ResNet widening factor"),
+    ("--crop-padding", "crop_padding", int, "pad-and-crop padding, 0 for none"),
+    ("--regularizer-factor", "regularizer_factor", float, "kernel regularizer factor"),
+    ("--train-size", "train_size", int, "training images to keep"),
+    ("--test-size", "test_size", int, "test images to keep"),
+    ("--steps-per-epoch", "steps_per_epoch", int, "cap on steps per epoch"),
+    ("--seed", "seed", int, "random seed"),
+)
+
+
+def _add_recipe_options(parser):
+    parser.add_argument(
+        "--recipe",
+        default="demo",
+        choices=recipes.RECIPE_NAMES,
+        help="the preset to start from (default: demo)",
+    )
+    parser.add_argument("--data-dir", default=None, help="local copy of the dataset")
+    parser.add_argument(
+        "--run-dir",
+        default=None,
+        help=f"output directory (default: {DEFAULT_RUNS_DIR}/<recipe>)",
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=None,
+        help="Keras fit verbosity (default: progress bar in a terminal)",
+    )
+    for flag, _, kind, text in _RECIPE_OPTIONS:
+        parser.add_argument(flag, type=kind, default=None, help=f"{text} (override)")
+
+
+def _recipe_from(arguments, **changes):
+    """The recipe the options describe; invalid settings exit with status 2
+    and the validation message, as argparse does for malformed options."""
+    overrides = {
+        field: getattr(arguments, field)
+        for _, field, _, _ in _RECIPE_OPTIONS
+        if getattr(arguments, field) is not None
+    }
+    try:
+        return recipes.get_recipe(arguments.recipe, **overrides, **changes)
+    except (ValueError, TypeError) as error:
+        arguments.parser.error(str(error))
+
+
+def _run_dir(arguments, recipe):
+    return arguments.run_dir or os.path.join(DEFAULT_RUNS_DIR, recipe.name)
+
+
+def _verbose(arguments):
+    return "auto" if arguments.verbose is None else arguments.verbose
+
+
+def _report(results, run_dir):
+    print(recipes.format_table(results))
+    print(
+        f"\nResults: {os.path.join(run_dir, RESULTS_JSON)}, "
+        f"{os.path.join(run_dir, RESULTS_CSV)}"
+    )
+
+
+def _train(arguments):
+    changes = {} if arguments.method is None else {"methods": arguments.method}
+    recipe = _recipe_from(arguments, **changes)
+    run_dir = _run_dir(arguments, recipe)
+    run = recipes.train(
+        recipe, run_dir, data_dir=arguments.data_dir, verbose=_verbose(arguments)
+    )
+    _report([run.results], run_dir)
+    return 0
+
+
+def _compare(arguments):
+    recipe = _recipe_from(arguments)
+    try:
+        methods = [recipes.parse_methods(m) for m in arguments.methods]
+    except ValueError as error:
+        arguments.parser.error(str(error))
+    run_dir = _run_dir(arguments, recipe)
+    results = recipes.compare(
+        recipe,
+        methods,
+        run_dir,
+        data_dir=arguments.data_dir,
+        verbose=_verbose(arguments),
+    )
+    _report(results, run_dir)
+    return 0
+
+
+def _add_train_command(subparsers):
+    parser = subparsers.add_parser(
+        "train",
+        help="train one recipe and evaluate it",
+        description="Train a recipe with model.fit on the active Keras backend "
+        "(KERAS_BACKEND) and write results.json and results.csv to the run "
+        "directory. Rerunning an interrupted run resumes it.",
+    )
+    _add_recipe_options(parser)
+    parser.add_argument(
+        "--method",
+        default=None,
+        help="comma-separated methods, e.g. opl,so (default: the recipe's); "
+        f"from {', '.join(recipes.METHOD_NAMES)}",
+    )
+    parser.set_defaults(handler=_train, parser=parser)
+
+
+def _add_compare_command(subparsers):
+    parser = subparsers.add_parser(
+        "compare",
+        help="train one recipe with several methods and print a table",
+        description="Train the recipe once per method combination, print a "
+        "table of test accuracy, ECE and feature/filter orthogonality, and "
+        "write results.json and results.csv to the run directory.",
+    )
+    _add_recipe_options(parser)
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=["ce", "opl", "so", "fixed"],
+        help="method combinations, each comma-separated (default: ce opl so fixed)",
+    )
+    parser.set_defaults(handler=_compare, parser=parser)
+
+
+def build_parser():
+    """The argument parser of `keras-ortho`, with one subparser per command."""
+    parser = argparse.ArgumentParser(
+        prog="keras-ortho",
+        description="Orthogonality constraints for image classification in Keras 3.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    _add_train_command(subparsers)
+    _add_compare_command(subparsers)
+    add_report_command(subparsers)
+    return parser
+
+
+def main(argv=None):
+    """Runs `keras-ortho` with `argv` (default: `sys.argv[1:]`) and returns
+    the exit status; invalid options exit with status 2."""
+    arguments = build_parser().parse_args(argv)
+    return arguments.handler(arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

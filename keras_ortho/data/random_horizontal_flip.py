@@ -1,0 +1,37 @@
+"""Per-sample random horizontal flip."""
+
+import keras
+from keras import ops
+
+from keras_ortho._export import keras_ortho_export
+from keras_ortho.data._image_augmentation import ImageAugmentation
+
+
+@keras_ortho_export
+class RandomHorizontalFlip(ImageAugmentation):
+    """Mirrors each image left-right with probability 1/2, per sample.
+
+    The identity unless called with `training=True`. The output keeps the
+    input's dtype. Compiles with `jit_compile=True` on TensorFlow, JAX and
+    PyTorch.
+
+    Args:
+        seed: an integer >= 0 or None.
+        **kwargs: base `keras.layers.Layer` arguments (`name`, ...).
+
+    Example:
+
+    ```python
+    flipped = keras_ortho.data.RandomHorizontalFlip(seed=0)(images, training=True)
+    ```
+
+    Reference:
+        torchvision's `RandomHorizontalFlip()` of the CIFAR recipes of the
+        OPL, SRIP and fixed-classifier code.
+    """
+
+    def augment(self, images):
+        flip = keras.random.uniform((ops.shape(images)[0],), seed=self.seed_generator)
+        return ops.where(
+            (flip < 0.5)[:, None, None, None], ops.flip(images, axis=2), images
+        )

@@ -1,0 +1,70 @@
+"""Accuracy against the fraction of feature dimensions kept, for one or
+several models."""
+
+import numpy as np
+
+from keras_ortho.metrics.subselection import SubselectionCurve
+from keras_ortho.plots._figure import figure_of
+
+
+def plot_subselection_curves(curves, ax=None, title=None):
+    """Plots `keras_ortho.metrics.SubselectionCurve`s: mean accuracy against
+    the fraction of features kept, with a band of one standard deviation
+    over the random draws.
+
+    Args:
+        curves: one `SubselectionCurve`, or a dict `{label: curve}` to compare
+            models (e.g. `{"CE": ..., "CE + OS": ...}`). The legend gives each
+            curve's area under the curve (its average accuracy).
+        ax: a matplotlib `Axes` to draw on; `None` makes a new figure.
+        title: the axes' title; `None` for "Feature sub-selection".
+
+    Returns:
+        The `matplotlib.figure.Figure` drawn on.
+
+    Example:
+
+    ```python
+    curve = keras_ortho.metrics.feature_subselection_curve(features, y, head)
+    figure = keras_ortho.plots.plot_subselection_curves({"OPL": curve})
+    ```
+
+    Reference:
+        The robustness-to-feature-sub-selection claim of H. Choi, A. Som,
+        P. Turaga, arXiv 2009.10762 (protocol reconstructed, see
+        `keras_ortho.metrics.feature_subselection_curve`).
+    """
+    if isinstance(curves, SubselectionCurve):
+        curves = {"model": curves}
+    if (
+        not isinstance(curves, dict)
+        or not curves
+        or not all(isinstance(c, SubselectionCurve) for c in curves.values())
+    ):
+        raise TypeError(
+            "Invalid type for argument `curves`: expected a SubselectionCurve "
+            "or a non-empty dict {label: SubselectionCurve}. Received: "
+            f"curves of type {type(curves).__name__}"
+        )
+    figure, ax = figure_of(ax, 5.0, 3.5)
+    for label, curve in curves.items():
+        order = np.argsort(curve.fractions)
+        fractions = curve.fractions[order]
+        mean = curve.accuracy_mean[order]
+        std = curve.accuracy_std[order]
+        (line,) = ax.plot(
+            fractions,
+            mean,
+            marker="o",
+            label=f"{label} (AUC {curve.area_under_curve:.3f})",
+        )
+        ax.fill_between(
+            fractions, mean - std, mean + std, color=line.get_color(), alpha=0.2
+        )
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("fraction of feature dimensions kept")
+    ax.set_ylabel("top-1 accuracy")
+    ax.set_title("Feature sub-selection" if title is None else title)
+    ax.legend(loc="best")
+    return figure

@@ -1,0 +1,78 @@
+"""Epoch logs (History, CSVLogger) plotted against the epoch."""
+
+import math
+
+import numpy as np
+
+from keras_ortho._validation import validate_int
+from keras_ortho.plots._figure import new_figure
+
+VALIDATION_PREFIX = "val_"
+
+
+def plot_training_history(history, keys=None, columns=3):
+    """Plots each logged quantity against the epoch, one panel per quantity.
+
+    A quantity `x` and its validation counterpart `val_x` share a panel.
+    By default every key is plotted except the per-kernel columns
+    `"ortho/<layer>/<measure>"` of `keras_ortho.callbacks.OrthogonalityMonitor`
+    (their means `"ortho/mean/<measure>"` are kept) and an `"epoch"` column.
+
+    Args:
+        history: a dict `{name: list of per-epoch values}`, e.g.
+            `model.fit(...).history` or the columns of a `CSVLogger` file.
+        keys: the quantities to plot (without their `val_` twins); `None` for
+            the default above.
+        columns: panels per row.
+
+    Returns:
+        The `matplotlib.figure.Figure`.
+
+    Example:
+
+    ```python
+    history = model.fit(x, y, epochs=10, callbacks=[OrthogonalityMonitor((xv, yv))])
+    figure = keras_ortho.plots.plot_training_history(history.history)
+    ```
+    """
+    if not isinstance(history, dict) or not history:
+        raise TypeError(
+            "Invalid type for argument `history`: expected a non-empty dict "
+            "{name: per-epoch values}. Received: history of type "
+            f"{type(history).__name__}"
+        )
+    columns = validate_int(columns, "columns", minimum=1)
+    if keys is None:
+        keys = [key for key in history if _plotted_by_default(key, history)]
+    unknown = [key for key in keys if key not in history]
+    if unknown or not keys:
+        raise ValueError(
+            f"Invalid value for argument `keys`: expected names among "
+            f"{sorted(history)}. Received: keys={keys!r}"
+        )
+    columns = min(columns, len(keys))
+    rows = math.ceil(len(keys) / columns)
+    figure = new_figure(3.2 * columns, 2.4 * rows)
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat[len(keys) :]:
+        ax.set_axis_off()
+    for ax, key in zip(axes.flat, keys, strict=False):
+        for name in (key, VALIDATION_PREFIX + key):
+            if name in history:
+                values = np.asarray(history[name], "float64")
+                ax.plot(np.arange(1, len(values) + 1), values, marker=".", label=name)
+        ax.set_title(key, fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if VALIDATION_PREFIX + key in history:
+            ax.legend(fontsize=7)
+    return figure
+
+
+def _plotted_by_default(key, history):
+    if key == "epoch":
+        return False
+    if key.startswith(VALIDATION_PREFIX) and key[len(VALIDATION_PREFIX) :] in history:
+        return False
+    parts = key.split("/")
+    return not (parts[0] == "ortho" and len(parts) == 3 and parts[1] != "mean")

@@ -1,0 +1,23 @@
+"""Training recipes: paper presets, method combinations, coupled weight decay,
+the warm-up + step learning-rate schedule, training and comparison."""
+
+from keras_ortho.recipes.comparison import compare
+from keras_ortho.recipes.coupled_weight_decay import CoupledWeightDecaySGD
+from keras_ortho.recipes.methods import DEFAULT_FACTORS
+from keras_ortho.recipes.methods import METHOD_NAMES
+from keras_ortho.recipes.methods import MethodComponents
+from keras_ortho.recipes.methods import method_components
+from keras_ortho.recipes.methods import method_label
+from keras_ortho.recipes.methods import parse_methods
+from keras_ortho.recipes.presets import PRESETS
+from keras_ortho.recipes.presets import RECIPE_NAMES
+from keras_ortho.recipes.presets import get_recipe
+from keras_ortho.recipes.recipe import Recipe
+from keras_ortho.recipes.results import format_table
+from keras_ortho.recipes.results import write_results
+from keras_ortho.recipes.schedules import WarmupMultiStepDecay
+from keras_ortho.recipes.training import TrainingRun
+from keras_ortho.recipes.training import build_classifier
+from keras_ortho.recipes.training import evaluate
+from keras_ortho.recipes.training import make_optimizer
+from keras_ortho.recipes.training import train

@@ -1,0 +1,82 @@
+"""Training batches, and random augmentation, that depend only on the seed and
+the epoch, so that a run resumed by `keras.callbacks.BackupAndRestore` sees
+the same batches and the same random draws as an uninterrupted one."""
+
+import keras
+import numpy as np
+
+
+class EpochShuffledBatches(keras.utils.PyDataset):
+    """Batches of `(images, targets(labels))` in a fresh seeded order per epoch.
+
+    Keras' own shuffling draws from a global random state that a resumed run
+    does not restore; here epoch `e` uses the permutation of
+    `numpy.random.default_rng((seed, e))`, set by `EpochSeeding` at the start
+    of each epoch. The last partial batch is dropped, so every step has the same
+    shape and is compiled once.
+    """
+
+    def __init__(self, images, labels, batch_size, seed, targets, max_batches=None):
+        super().__init__()
+        self.images = images
+        self.labels = labels
+        self.batch_size = min(batch_size, len(images))
+        self.seed = seed
+        self.targets = targets
+        self.batch_count = len(images) // self.batch_size
+        if max_batches is not None:
+            self.batch_count = min(self.batch_count, max_batches)
+        self.set_epoch(0)
+
+    def set_epoch(self, epoch):
+        self.order = np.random.default_rng((self.seed, epoch)).permutation(
+            len(self.images)
+        )
+
+    def __len__(self):
+        return self.batch_count
+
+    def __getitem__(self, index):
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.images[rows], self.targets(self.labels[rows])
+
+
+def _seed_generators(model):
+    """Every `keras.random.SeedGenerator` held by a layer of `model` (Dropout,
+    random augmentation), nested models included, in a fixed order."""
+    generators, seen, pending = [], set(), [model]
+    while pending:
+        layer = pending.pop(0)
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        generators.extend(
+            value
+            for value in vars(layer).values()
+            if isinstance(value, keras.random.SeedGenerator)
+        )
+        pending.extend(getattr(layer, "layers", []))
+    return generators
+
+
+class EpochSeeding(keras.callbacks.Callback):
+    """At the start of every epoch, including the first epoch of a resumed
+    run, sets the order of `batches` and restarts each random layer's seed
+    generator from a state derived from `(seed, epoch, index)`.
+
+    `BackupAndRestore` saves weights and optimizer state but not the states of
+    seed generators, so a resumed run would otherwise draw other crops, flips
+    and dropout masks than an uninterrupted one.
+    """
+
+    def __init__(self, batches, seed):
+        super().__init__()
+        self.batches = batches
+        self.seed = seed
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.set_epoch(epoch)
+        for index, generator in enumerate(_seed_generators(self.model)):
+            rng = np.random.default_rng((self.seed, epoch, index))
+            state = np.array([rng.integers(2**31), 0])
+            generator.state.assign(state.astype(generator.state.dtype))

@@ -1,0 +1,357 @@
+"""Running a recipe: data, model, `model.fit` with resumable backups, and the
+evaluation every run reports."""
+
+import dataclasses
+import os
+import time
+
+import keras
+import numpy as np
+
+from keras_ortho import data as ortho_data
+from keras_ortho import metrics
+from keras_ortho import models
+from keras_ortho._validation import validate_optional_path
+from keras_ortho.models.with_features import FEATURES
+from keras_ortho.models.with_features import LOGITS
+from keras_ortho.recipes._batches import EpochSeeding
+from keras_ortho.recipes._batches import EpochShuffledBatches
+from keras_ortho.recipes.coupled_weight_decay import CoupledWeightDecaySGD
+from keras_ortho.recipes.methods import method_components
+from keras_ortho.recipes.methods import method_label
+from keras_ortho.recipes.recipe import Recipe
+from keras_ortho.recipes.results import write_results
+from keras_ortho.recipes.schedules import WarmupMultiStepDecay
+
+BACKUP_DIR = "backup"
+HISTORY_FILE = "history.csv"
+EVALUATION_BATCH_SIZE = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainingRun:
+    """The outcome of `train`.
+
+    Attributes:
+        recipe: the recipe that ran.
+        model: the trained classifier (images -> logits), without augmentation.
+        history: `History.history` of the `fit` call (after a resume, only
+            the epochs it ran).
+        results: the evaluation dict written to `results.json`.
+    """
+
+    recipe: Recipe
+    model: keras.Model
+    history: dict
+    results: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class _Splits:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray | None
+    y_val: np.ndarray | None
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+def _split(dataset, recipe):
+    """Seeded draws of the training, validation and test images."""
+    rng = np.random.default_rng(recipe.seed)
+    order = rng.permutation(len(dataset.x_train))
+    num_val = round(recipe.validation_fraction * len(order))
+    val, train = np.sort(order[:num_val]), order[num_val:]
+    if recipe.train_size is not None:
+        train = train[: recipe.train_size]
+    train = np.sort(train)
+    test = np.arange(len(dataset.x_test))
+    if recipe.test_size is not None:
+        test = np.sort(rng.permutation(len(test))[: recipe.test_size])
+    return _Splits(
+        dataset.x_train[train],
+        dataset.y_train[train],
+        dataset.x_train[val] if num_val else None,
+        dataset.y_train[val] if num_val else None,
+        dataset.x_test[test],
+        dataset.y_test[test],
+    )
+
+
+def _channel_statistics(images, chunk=4096):
+    """Per-channel mean and standard deviation of uint8 images, on [0, 1];
+    summed in chunks so that no float copy of the whole set is made."""
+    total = np.zeros(images.shape[-1])
+    squares = np.zeros(images.shape[-1])
+    for start in range(0, len(images), chunk):
+        pixels = images[start : start + chunk].reshape(-1, images.shape[-1])
+        pixels = pixels.astype(np.float64) / 255.0
+        total += pixels.sum(axis=0)
+        squares += np.square(pixels).sum(axis=0)
+    count = images.size // images.shape[-1]
+    mean = total / count
+    # A constant channel keeps std 1/255 rather than dividing by zero.
+    std = np.maximum(np.sqrt(np.maximum(squares / count - mean**2, 0.0)), 1 / 255)
+    return tuple(float(m) for m in mean), tuple(float(s) for s in std)
+
+
+def build_classifier(recipe, num_classes, input_shape, mean, std, components):
+    """The recipe's network, images (0..255) -> logits, with the methods' head
+    and kernel regularizer."""
+    options = {
+        "num_classes": num_classes,
+        "input_shape": input_shape,
+        "kernel_regularizer": components.kernel_regularizer,
+        "classifier": components.classifier,
+        "mean": mean,
+        "std": std,
+    }
+    if recipe.model == "resnet_cifar":
+        return models.resnet_cifar(recipe.depth, **options)
+    if recipe.model == "wide_resnet":
+        return models.wide_resnet(
+            recipe.depth, recipe.width, dropout=recipe.dropout, **options
+        )
+    return models.resnet18_cifar(**options)
+
+
+def augmentation_layers(recipe):
+    """The on-device augmentation, active only in training: pad-and-crop,
+    horizontal flip and Cutout, each if the recipe turns it on."""
+    layers = []
+    if recipe.crop_padding:
+        layers.append(
+            ortho_data.RandomPadCrop(
+                recipe.crop_padding, fill=recipe.crop_fill, name="random_pad_crop"
+            )
+        )
+    if recipe.horizontal_flip:
+        layers.append(ortho_data.RandomHorizontalFlip(name="random_horizontal_flip"))
+    if recipe.cutout:
+        layers.append(ortho_data.Cutout(recipe.cutout, name="cutout"))
+    return layers
+
+
+def make_optimizer(recipe, steps_per_epoch):
+    """SGD with the recipe's learning-rate schedule and weight decay."""
+    if recipe.lr_schedule == "multistep":
+        learning_rate = WarmupMultiStepDecay(
+            recipe.learning_rate,
+            steps_per_epoch,
+            milestones=recipe.lr_milestones,
+            decay=recipe.lr_decay,
+            warmup_epochs=recipe.warmup_epochs,
+        )
+    else:
+        learning_rate = recipe.learning_rate
+    if recipe.weight_decay_mode == "coupled":
+        return CoupledWeightDecaySGD(
+            learning_rate,
+            momentum=recipe.momentum,
+            nesterov=recipe.nesterov,
+            coupled_weight_decay=recipe.weight_decay,
+        )
+    return keras.optimizers.SGD(
+        learning_rate,
+        momentum=recipe.momentum,
+        nesterov=recipe.nesterov,
+        weight_decay=recipe.weight_decay or None,
+    )
+
+
+def _training_model(classifier, feature_model, components, input_shape, recipe):
+    images = keras.Input(input_shape, dtype="uint8", name="images")
+    x = images
+    for layer in augmentation_layers(recipe):
+        x = layer(x)
+    network = classifier if components.feature_loss is None else feature_model
+    return keras.Model(images, network(x), name=f"{classifier.name}_training")
+
+
+def _compile(model, recipe, components, steps_per_epoch):
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    if components.feature_loss is None:
+        loss, loss_weights, compiled_metrics = cross_entropy, None, [accuracy]
+    else:
+        loss = {LOGITS: cross_entropy, FEATURES: components.feature_loss}
+        loss_weights = {
+            LOGITS: 1.0,
+            FEATURES: components.feature_loss_weight,
+        }
+        compiled_metrics = {LOGITS: [accuracy]}
+    model.compile(
+        optimizer=make_optimizer(recipe, steps_per_epoch),
+        loss=loss,
+        loss_weights=loss_weights,
+        metrics=compiled_metrics,
+        jit_compile=recipe.jit_compile,
+    )
+
+
+def _targets(components):
+    if components.feature_loss is None:
+        return lambda labels: labels
+    return models.feature_targets
+
+
+def evaluate(feature_model, x_test, y_test):
+    """Test accuracy, ECE, OPL's feature statistics and filter orthogonality.
+
+    Args:
+        feature_model: a model with outputs `{"logits", "features"}`
+            (`keras_ortho.models.with_features` of the classifier).
+        x_test: test images.
+        y_test: integer test labels.
+
+    Returns:
+        A dict: `test_accuracy`, `ece` (15 bins), `feature_s` and
+        `feature_d` (OPL's mean same-class and |different-class| cosine of
+        the pooled test features), `filter_so_residual` and
+        `filter_coherence` (means over the convolution and Dense kernels of
+        `||W^T W - I||_F^2` and of the mutual coherence).
+    """
+    outputs = feature_model.predict(
+        x_test, batch_size=min(EVALUATION_BATCH_SIZE, len(x_test)), verbose=0
+    )
+    logits = np.asarray(outputs[LOGITS], dtype=np.float32)
+    features = np.asarray(outputs[FEATURES], dtype=np.float32)
+    statistics = metrics.opl_statistics(features, y_test)
+    records = metrics.filter_orthogonality(feature_model)
+    return {
+        "test_accuracy": float(np.mean(np.argmax(logits, axis=-1) == y_test)),
+        "ece": metrics.expected_calibration_error(y_test, logits, from_logits=True),
+        "feature_s": statistics.s,
+        "feature_d": statistics.d,
+        "filter_so_residual": float(np.mean([r.so_residual for r in records])),
+        "filter_coherence": float(np.mean([r.mutual_coherence for r in records])),
+    }
+
+
+def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callbacks=()):
+    """Trains `recipe` with `model.fit` on the active backend and evaluates it.
+
+    The training set is split (seeded) into training and validation images,
+    both optionally cut to `train_size`/`test_size`; the network normalises
+    the uint8 images itself, with per-channel statistics of the training
+    images, and augments them on the device. Every run keeps a
+    `keras.callbacks.BackupAndRestore` backup in `run_dir/backup`: calling
+    `train` again with the same `run_dir` after an interruption continues
+    from the last completed epoch, with the batches and random draws
+    (augmentation, dropout) an uninterrupted run would have seen: both are
+    derived from the seed and the epoch. Epoch logs go to `run_dir/history.csv`
+    and the evaluation to `run_dir/results.json` and `results.csv`.
+
+    Args:
+        recipe: a `keras_ortho.recipes.Recipe`.
+        run_dir: the run's directory (created if needed).
+        dataset: a `keras_ortho.data.Dataset` to train on; `None` loads
+            `recipe.dataset` with `keras_ortho.data.load_dataset`.
+        data_dir: passed to `load_dataset` when `dataset` is `None`.
+        verbose: `model.fit`'s verbosity (`"auto"`: Keras' progress bar).
+        callbacks: extra Keras callbacks, run after the recipe's own.
+
+    Returns:
+        A `TrainingRun`.
+
+    Example:
+
+    ```python
+    recipe = keras_ortho.recipes.get_recipe("demo", methods="opl")
+    run = keras_ortho.recipes.train(recipe, "runs/demo_opl")
+    print(run.results["test_accuracy"])
+    ```
+    """
+    if not isinstance(recipe, Recipe):
+        raise TypeError(
+            "Invalid type for argument `recipe`: expected a "
+            f"keras_ortho.recipes.Recipe. Received: recipe of type "
+            f"{type(recipe).__name__}"
+        )
+    run_dir = validate_optional_path(run_dir, "run_dir")
+    if run_dir is None:
+        raise ValueError("Invalid value for argument `run_dir`: expected a path.")
+    if dataset is None:
+        dataset = ortho_data.load_dataset(recipe.dataset, data_dir=data_dir)
+    elif not isinstance(dataset, ortho_data.Dataset):
+        raise TypeError(
+            "Invalid type for argument `dataset`: expected None or a "
+            f"keras_ortho.data.Dataset. Received: dataset of type "
+            f"{type(dataset).__name__}"
+        )
+    os.makedirs(run_dir, exist_ok=True)
+    keras.utils.set_random_seed(recipe.seed)
+
+    splits = _split(dataset, recipe)
+    input_shape = tuple(splits.x_train.shape[1:])
+    mean, std = _channel_statistics(splits.x_train)
+    components = method_components(recipe, dataset.num_classes)
+    classifier = build_classifier(
+        recipe, dataset.num_classes, input_shape, mean, std, components
+    )
+    feature_model = models.with_features(classifier, feature_layer="features")
+    model = _training_model(classifier, feature_model, components, input_shape, recipe)
+    targets = _targets(components)
+    batches = EpochShuffledBatches(
+        splits.x_train,
+        splits.y_train,
+        recipe.batch_size,
+        recipe.seed,
+        targets,
+        max_batches=recipe.steps_per_epoch,
+    )
+    _compile(model, recipe, components, len(batches))
+
+    validation_data = None
+    fit_callbacks = [
+        keras.callbacks.BackupAndRestore(os.path.join(run_dir, BACKUP_DIR)),
+        EpochSeeding(batches, recipe.seed),
+        *components.callbacks,
+    ]
+    if splits.x_val is not None:
+        validation_data = (splits.x_val, targets(splits.y_val))
+    if recipe.lr_schedule == "plateau":
+        monitor = "val_accuracy"
+        if components.feature_loss is not None:
+            monitor = f"val_{LOGITS}_accuracy"
+        fit_callbacks.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=monitor,
+                mode="max",
+                factor=recipe.lr_decay,
+                patience=recipe.plateau_patience,
+                min_delta=1e-4,
+            )
+        )
+    fit_callbacks.append(
+        keras.callbacks.CSVLogger(os.path.join(run_dir, HISTORY_FILE), append=True)
+    )
+    fit_callbacks.extend(callbacks)
+
+    start = time.perf_counter()
+    history = model.fit(
+        batches,
+        epochs=recipe.epochs,
+        # The batches shuffle themselves, per epoch and seed; Keras' own
+        # shuffle of the batch order draws from an unsaved global state.
+        shuffle=False,
+        validation_data=validation_data,
+        callbacks=fit_callbacks,
+        verbose=verbose,
+    )
+    train_seconds = time.perf_counter() - start
+    results = {
+        "recipe": recipe.name,
+        "method": method_label(recipe.methods),
+        "dataset": dataset.name,
+        "model": classifier.name,
+        "backend": keras.backend.backend(),
+        "epochs": recipe.epochs,
+        "train_images": len(splits.x_train),
+        "test_images": len(splits.x_test),
+        **evaluate(feature_model, splits.x_test, splits.y_test),
+        "train_seconds": train_seconds,
+        "settings": recipe.to_dict(),
+    }
+    write_results([results], run_dir)
+    return TrainingRun(recipe, classifier, history.history, results)

@@ -1,0 +1,121 @@
+import keras
+import numpy as np
+import pytest
+
+from keras_ortho.recipes import CoupledWeightDecaySGD
+from keras_ortho.recipes import WarmupMultiStepDecay
+from tests.toolkit import assert_serialization_round_trip
+from tests.toolkit import fit_one_step
+from tests.toolkit import to_numpy
+
+
+def torch_sgd(weights, gradients, rates, momentum, nesterov, weight_decay, decayed):
+    """NumPy re-implementation of `torch.optim.SGD.step` (dampening 0), one
+    variable at a time, with explicit loops over steps."""
+    weights = [w.astype(np.float64).copy() for w in weights]
+    buffers = [None] * len(weights)
+    for step, rate in enumerate(rates):
+        for i, weight in enumerate(weights):
+            grad = gradients[step][i].astype(np.float64)
+            if decayed[i]:
+                grad = grad + weight_decay * weight
+            if momentum:
+                if buffers[i] is None:
+                    buffers[i] = grad.copy()
+                else:
+                    buffers[i] = momentum * buffers[i] + grad
+                grad = grad + momentum * buffers[i] if nesterov else buffers[i]
+            weights[i] = weight - rate * grad
+    return weights
+
+
+def run_keras(optimizer, weights, gradients, names):
+    variables = [
+        keras.Variable(w, name=name) for w, name in zip(weights, names, strict=True)
+    ]
+    for step_gradients in gradients:
+        optimizer.apply_gradients(zip(step_gradients, variables, strict=True))
+    return [to_numpy(v) for v in variables]
+
+
+@pytest.mark.parametrize(
+    "momentum, nesterov", [(0.0, False), (0.9, False), (0.9, True)]
+)
+def test_matches_torch_sgd_with_changing_rate(momentum, nesterov):
+    rng = np.random.default_rng(0)
+    weights = [rng.normal(size=(3, 4)).astype("float32"), rng.normal(size=(4,))]
+    weights[1] = weights[1].astype("float32")
+    gradients = [
+        [rng.normal(size=w.shape).astype("float32") for w in weights] for _ in range(6)
+    ]
+    # Two steps per epoch, warm-up over the first epoch, x0.2 from epoch 1.
+    schedule = WarmupMultiStepDecay(0.1, 2, milestones=(1,), warmup_epochs=1)
+    rates = [0.0, 0.05, 0.02, 0.02, 0.02, 0.02]
+    optimizer = CoupledWeightDecaySGD(
+        schedule, momentum=momentum, nesterov=nesterov, coupled_weight_decay=5e-3
+    )
+    result = run_keras(optimizer, weights, gradients, ["kernel", "bias"])
+    expected = torch_sgd(weights, gradients, rates, momentum, nesterov, 5e-3, [1, 1])
+    for got, want in zip(result, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+
+
+def test_exclusion_by_path():
+    rng = np.random.default_rng(1)
+    weights = [rng.normal(size=(2, 2)).astype("float32") for _ in range(2)]
+    gradients = [[np.zeros((2, 2), "float32")] * 2 for _ in range(3)]
+    optimizer = CoupledWeightDecaySGD(
+        0.1,
+        momentum=0.9,
+        coupled_weight_decay=0.01,
+        exclude_from_coupled_weight_decay=("gamma",),
+    )
+    result = run_keras(optimizer, weights, gradients, ["kernel", "gamma"])
+    expected = torch_sgd(weights, gradients, [0.1] * 3, 0.9, False, 0.01, [1, 0])
+    np.testing.assert_allclose(result[0], expected[0], rtol=1e-6)
+    np.testing.assert_array_equal(result[1], weights[1])
+    assert not np.allclose(result[0], weights[0])
+
+
+def test_serialization_round_trip():
+    optimizer = CoupledWeightDecaySGD(
+        WarmupMultiStepDecay(0.1, 5, (2,), warmup_epochs=1),
+        momentum=0.9,
+        nesterov=True,
+        coupled_weight_decay=5e-4,
+        exclude_from_coupled_weight_decay=("bias",),
+    )
+    copy = assert_serialization_round_trip(optimizer)
+    assert copy.coupled_weight_decay == 5e-4
+    assert copy.exclude_from_coupled_weight_decay == ("bias",)
+    assert copy.nesterov and copy.momentum == 0.9
+    assert copy.get_config() == optimizer.get_config()
+
+
+def test_fit_one_step_jit():
+    model = keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(4), keras.layers.BatchNormalization()]
+    )
+    x = np.random.default_rng(0).normal(size=(8, 6)).astype("float32")
+    y = np.random.default_rng(1).normal(size=(8, 4)).astype("float32")
+    before = [to_numpy(w) for w in model.trainable_weights]
+    optimizer = CoupledWeightDecaySGD(0.1, momentum=0.9, coupled_weight_decay=1e-3)
+    fit_one_step(model, x, y, "mse", optimizer=optimizer)
+    after = [to_numpy(w) for w in model.trainable_weights]
+    assert all(np.all(np.isfinite(w)) for w in after)
+    assert all(not np.array_equal(a, b) for a, b in zip(after, before, strict=True))
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"coupled_weight_decay": -1.0}, "coupled_weight_decay"),
+        ({"momentum": 1.5}, "momentum"),
+        ({"nesterov": 1}, "nesterov"),
+        ({"exclude_from_coupled_weight_decay": "bias"}, "exclude_from"),
+        ({"weight_decay": 1e-4}, "weight_decay"),
+    ],
+)
+def test_invalid_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        CoupledWeightDecaySGD(0.1, **kwargs)

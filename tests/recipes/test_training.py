@@ -1,0 +1,144 @@
+import json
+import math
+import os
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ortho.data import Dataset
+from keras_ortho.recipes import RECIPE_NAMES
+from keras_ortho.recipes import CoupledWeightDecaySGD
+from keras_ortho.recipes import compare
+from keras_ortho.recipes import format_table
+from keras_ortho.recipes import get_recipe
+from keras_ortho.recipes import make_optimizer
+from keras_ortho.recipes import train
+from tests.toolkit import to_numpy
+
+BACKEND = keras.backend.backend()
+# One XLA-compiled fit per recipe on JAX (the backend the demo uses); the
+# torch.compile and TF XLA variants of the same graphs would cost minutes.
+JIT_COMPILE = BACKEND == "jax"
+
+
+def synthetic_dataset(num_train=32, num_test=20, size=16, num_classes=10):
+    rng = np.random.default_rng(0)
+    return Dataset(
+        x_train=rng.integers(0, 256, (num_train, size, size, 3), dtype=np.uint8),
+        y_train=np.arange(num_train, dtype=np.int64) % num_classes,
+        x_test=rng.integers(0, 256, (num_test, size, size, 3), dtype=np.uint8),
+        y_test=np.arange(num_test, dtype=np.int64) % num_classes,
+        num_classes=num_classes,
+        class_names=None,
+        name="synthetic",
+    )
+
+
+def tiny(name, **changes):
+    """The preset at test size: 2 steps of 8 images, the smallest network of
+    its family (ResNet-18 recipes run on ResNet-8: their head, loss,
+    optimiser and schedule are what is tested here)."""
+    recipe = get_recipe(name)
+    small = {"epochs": 1, "batch_size": 8, "steps_per_epoch": 2}
+    if recipe.model == "wide_resnet":
+        small.update(depth=10, width=1)
+    else:
+        small.update(model="resnet_cifar", depth=8)
+    return recipe.replace(**{**small, "jit_compile": JIT_COMPILE, **changes})
+
+
+@pytest.mark.parametrize("name", RECIPE_NAMES)
+def test_every_recipe_fits(name, tmp_path):
+    recipe = tiny(name)
+    run = train(recipe, tmp_path, dataset=synthetic_dataset(), verbose=0)
+
+    assert all(math.isfinite(v) for v in run.history["loss"])
+    results = run.results
+    assert results["recipe"] == name and results["test_images"] == 20
+    for key in ("test_accuracy", "ece", "feature_s", "feature_d"):
+        assert math.isfinite(results[key])
+    assert 0 <= results["test_accuracy"] <= 1 and 0 <= results["ece"] <= 1
+    assert results["filter_so_residual"] > 0 and 0 < results["filter_coherence"] <= 1
+
+    # The backup is removed once training finishes; the results are written.
+    assert not os.path.exists(tmp_path / "backup")
+    saved = json.loads((tmp_path / "results.json").read_text())
+    assert saved[0]["method"] == results["method"]
+    assert (tmp_path / "results.csv").read_text().startswith("recipe,method,")
+
+
+def test_make_optimizer():
+    recipe = get_recipe("opl_cifar100")
+    coupled = make_optimizer(recipe, steps_per_epoch=391)
+    assert isinstance(coupled, CoupledWeightDecaySGD)
+    assert coupled.coupled_weight_decay == 5e-4 and coupled.momentum == 0.9
+    schedule = coupled.get_config()["learning_rate"]["config"]
+    assert schedule["steps_per_epoch"] == 391 and schedule["warmup_epochs"] == 1
+
+    decoupled = make_optimizer(recipe.replace(weight_decay_mode="decoupled"), 391)
+    assert type(decoupled) is keras.optimizers.SGD
+    assert decoupled.weight_decay == 5e-4
+
+    plateau = make_optimizer(get_recipe("fixed_classifier"), 100)
+    assert plateau.nesterov
+    assert float(to_numpy(plateau.learning_rate)) == pytest.approx(0.1)
+
+
+class Interrupted(Exception):
+    pass
+
+
+class InterruptAt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise Interrupted(epoch)
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="the resume test runs on JAX (CPU)")
+def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    # CE + OPL with pad-crop and flip: the weights depend on the batch order,
+    # the augmentation's random state and the optimizer's state.
+    recipe = tiny("demo", methods="opl", epochs=3, steps_per_epoch=None)
+    dataset = synthetic_dataset()
+
+    uninterrupted = train(recipe, tmp_path / "a", dataset=dataset, verbose=0)
+
+    with pytest.raises(Interrupted):
+        train(
+            recipe,
+            tmp_path / "b",
+            dataset=dataset,
+            verbose=0,
+            callbacks=[InterruptAt(2)],
+        )
+    metadata = json.loads(
+        (tmp_path / "b" / "backup" / "training_metadata.json").read_text()
+    )
+    assert metadata["epoch"] == 2
+    resumed = train(recipe, tmp_path / "b", dataset=dataset, verbose=0)
+
+    # Only the third epoch ran after the resume.
+    assert len(resumed.history["loss"]) == 1
+    assert len(uninterrupted.history["loss"]) == 3
+    for expected, actual in zip(
+        uninterrupted.model.weights, resumed.model.weights, strict=True
+    ):
+        np.testing.assert_array_equal(to_numpy(actual), to_numpy(expected))
+
+
+def test_compare_writes_a_table(tmp_path):
+    recipe = tiny("demo")
+    results = compare(
+        recipe, ["ce", "so,fixed"], tmp_path, dataset=synthetic_dataset(), verbose=0
+    )
+    assert [r["method"] for r in results] == ["ce", "so+fixed"]
+    assert os.path.exists(tmp_path / "so+fixed" / "results.json")
+    assert len(json.loads((tmp_path / "results.json").read_text())) == 2
+    lines = format_table(results).splitlines()
+    assert lines[0].split()[:3] == ["method", "test", "acc"]
+    assert [line.split()[0] for line in lines[2:]] == ["ce", "so+fixed"]
