@@ -115,15 +115,24 @@ class CoupledWeightDecaySGD(keras.optimizers.SGD):
             exclude_from_coupled_weight_decay
         )
 
-    def _is_decayed(self, variable):
-        return self.coupled_weight_decay > 0 and not any(
-            part in variable.path for part in self.exclude_from_coupled_weight_decay
-        )
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        # By index, as `update_step` reads it: on TensorFlow it receives the
+        # backend variables, which have no Keras path.
+        self._decayed = [
+            self.coupled_weight_decay > 0
+            and not any(
+                part in variable.path for part in self.exclude_from_coupled_weight_decay
+            )
+            for variable in variables
+        ]
 
     def update_step(self, gradient, variable, learning_rate):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        if self._is_decayed(variable):
+        if self._decayed[self._get_variable_index(variable)]:
             decay = ops.cast(self.coupled_weight_decay, variable.dtype)
             gradient = gradient + decay * variable
         step = gradient

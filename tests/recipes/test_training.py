@@ -77,7 +77,8 @@ def test_make_optimizer():
     assert schedule["steps_per_epoch"] == 391 and schedule["warmup_epochs"] == 1
 
     decoupled = make_optimizer(recipe.replace(weight_decay_mode="decoupled"), 391)
-    assert type(decoupled) is keras.optimizers.SGD
+    assert isinstance(decoupled, keras.optimizers.SGD)
+    assert not isinstance(decoupled, CoupledWeightDecaySGD)
     assert decoupled.weight_decay == 5e-4
 
     plateau = make_optimizer(get_recipe("fixed_classifier"), 100)
