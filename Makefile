@@ -26,7 +26,7 @@ test-backends: $(STAMP)
 	@status=0; \
 	for backend in $(BACKENDS); do \
 		echo "=== pytest, KERAS_BACKEND=$$backend ==="; \
-		KERAS_BACKEND=$$backend $(PY) -m pytest -q -p no:cacheprovider || status=1; \
+		KERAS_BACKEND=$$backend $(PY) -m pytest -q -p no:cacheprovider -n 2 || status=1; \
 	done; \
 	exit $$status
 

@@ -103,7 +103,11 @@ def training_step(model, x, y):
     `(x, y)` as `fit` runs it, and returning the loss as a float.
 
     `train_on_batch` is called once first: it builds the model and the
-    optimizer and compiles the step.
+    optimizer and compiles the step. On JAX the step carries the state tuple
+    of Keras' JAX trainer (trainable, non-trainable, optimizer and metrics
+    variable values, in that order) and donates it to each step, so the
+    model's variables are stale once timing starts: use the model for
+    nothing else.
     """
     model.train_on_batch(x, y)
     data = (x, y, None)

@@ -34,10 +34,10 @@ from keras_ortho.callbacks.orthogonality_monitor import feature_extractor
 from keras_ortho.callbacks.orthogonality_monitor import feature_statistics
 from keras_ortho.layers.fixed_classifier import FixedClassifier
 from keras_ortho.metrics.filter_orthogonality import _unique_layers
+from keras_ortho.recipes.results import RESULTS_JSON as RESULTS_FILE
+from keras_ortho.recipes.training import HISTORY_FILE
+from keras_ortho.recipes.training import MODEL_FILE
 
-RESULTS_FILE = "results.json"
-HISTORY_FILE = "history.csv"
-MODEL_FILE = "model.keras"
 REPORT_DIR = "report"
 INDEX_FILE = "index.html"
 SUBSELECTION_FRACTIONS = (1.0, 0.75, 0.5, 0.25, 0.125, 0.0625)

@@ -36,8 +36,12 @@ if keras.backend.backend() != BACKEND:
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
-    """Each test starts from a clean session, float32 policy and fixed seeds."""
-    keras.backend.clear_session()
+    """Each test starts from a clean session, float32 policy and fixed seeds.
+
+    `free_memory=False` skips the full garbage collection `clear_session` runs
+    by default: 0.1 to 0.3 s per test, a quarter of the suite's time.
+    """
+    keras.backend.clear_session(free_memory=False)
     keras.config.set_dtype_policy("float32")
     keras.utils.set_random_seed(1234)
     yield

@@ -15,10 +15,6 @@ from keras_ortho.losses._inputs import features_of
 
 ABSOLUTE = ("elementwise", "none", "mean")
 
-# Added to the pair counts as the reference does (`mask.float().sum() + 1e-6`,
-# in float32): it only avoids 0 / 0 when a batch has no such pair.
-_COUNT_EPSILON = 1e-6
-
 
 def _validate(gamma, absolute, num_classes, cross_replica):
     gamma = validate_non_negative_float(gamma, "gamma")
@@ -89,15 +85,19 @@ def orthogonal_projection_loss(
 
     # Anchor i carries B times its row's share of each batch mean, so that the
     # mean over all anchors is the batch value.
-    positive_term = ops.sum(positive * cosine, axis=1) / (num_positive + _COUNT_EPSILON)
+    # A mean over no pair is 0: its sum is 0 and the count is floored at 1. The
+    # reference adds 1e-6 to the count instead, which changes no value by more
+    # than 1e-6 relative; under XLA, which may reassociate `(B^2 - S) + 1e-6`,
+    # that guard can round to 0 and give 0 / 0.
+    positive_term = ops.sum(positive * cosine, axis=1) / ops.maximum(num_positive, 1.0)
     if absolute == "elementwise":
         # |cos| with the subgradient 0 at cos = 0 on every backend, as in the
         # reference (torch); `ops.abs` has gradient 1 there on JAX.
         negative_cosine = cosine * ops.stop_gradient(ops.sign(cosine))
     else:
         negative_cosine = cosine
-    negative_term = ops.sum(negative * negative_cosine, axis=1) / (
-        num_negative + _COUNT_EPSILON
+    negative_term = ops.sum(negative * negative_cosine, axis=1) / ops.maximum(
+        num_negative, 1.0
     )
     if absolute == "mean":
         # |mean| is not a mean of per-anchor terms: each anchor's signed share
@@ -123,10 +123,10 @@ class OrthogonalProjectionLoss(keras.losses.Loss):
     ordered same-class pairs `i != j` and `N` the different-class pairs:
 
     ```
-    s = sum_{(i,j) in P} cos_ij / (|P| + 1e-6)         (0 when P is empty)
-    d = sum_{(i,j) in N} |cos_ij| / (|N| + 1e-6)       absolute="elementwise"
-        sum_{(i,j) in N} cos_ij / (|N| + 1e-6)         absolute="none"
-        |sum_{(i,j) in N} cos_ij / (|N| + 1e-6)|       absolute="mean"
+    s = sum_{(i,j) in P} cos_ij / |P|          (0 when P is empty)
+    d = sum_{(i,j) in N} |cos_ij| / |N|        absolute="elementwise"
+        sum_{(i,j) in N} cos_ij / |N|          absolute="none"
+        |sum_{(i,j) in N} cos_ij / |N||        absolute="mean"     (0 when N is empty)
     loss = (1 - s) + gamma * d
     ```
 

@@ -25,6 +25,7 @@ from keras_ortho.recipes.schedules import WarmupMultiStepDecay
 
 BACKUP_DIR = "backup"
 HISTORY_FILE = "history.csv"
+MODEL_FILE = "model.keras"
 EVALUATION_BATCH_SIZE = 500
 
 
@@ -239,8 +240,9 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     `train` again with the same `run_dir` after an interruption continues
     from the last completed epoch, with the batches and random draws
     (augmentation, dropout) an uninterrupted run would have seen: both are
-    derived from the seed and the epoch. Epoch logs go to `run_dir/history.csv`
-    and the evaluation to `run_dir/results.json` and `results.csv`.
+    derived from the seed and the epoch. Epoch logs go to `run_dir/history.csv`,
+    the trained classifier (images -> logits) to `run_dir/model.keras` and the
+    evaluation to `run_dir/results.json` and `results.csv`.
 
     Args:
         recipe: a `keras_ortho.recipes.Recipe`.
@@ -340,6 +342,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         verbose=verbose,
     )
     train_seconds = time.perf_counter() - start
+    classifier.save(os.path.join(run_dir, MODEL_FILE))
     results = {
         "recipe": recipe.name,
         "method": method_label(recipe.methods),
