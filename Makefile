@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BACKENDS := tensorflow jax torch
 EXTRAS := tensorflow,jax,torch,datasets,plot,test,docs
 
-.PHONY: venv test test-backends lint docs demo benchmark clean
+.PHONY: venv test test-backends lint docs demo clean
 
 $(STAMP): pyproject.toml constraints-test.txt
 	$(PYTHON) -m venv $(VENV)

@@ -16,6 +16,8 @@ multiplier, `cin * multiplier` filters of length `kh * kw`, in the order of the
 layer's output channels (`c * multiplier + m`).
 """
 
+import typing
+
 import keras
 from keras import ops
 
@@ -81,25 +83,54 @@ def filter_matrix(kernel, kernel_layout="auto"):
     return ops.reshape(kernel, (-1, kernel.shape[-1]))
 
 
-def regularizable_kernels(layer):
-    """Yields `(attribute_name, variable, kernel_layout)` for the kernels of
-    `layer` that an orthogonality regularizer applies to.
+class RegularizableKernel(typing.NamedTuple):
+    """A kernel an orthogonality regularizer applies to.
 
-    The attribute name is the layer's regularizer argument for that kernel
-    (`kernel_regularizer`, `depthwise_regularizer`, `pointwise_regularizer`).
-    Layers without such kernels yield nothing.
+    Attributes:
+        attribute: the layer's regularizer argument for the kernel
+            (`kernel_regularizer`, `depthwise_regularizer`,
+            `pointwise_regularizer`).
+        variable: the kernel variable.
+        kernel_layout: how the kernel is stored (see `KERNEL_LAYOUTS`).
+        strides: the strides the kernel convolves with, for plain and
+            depthwise convolution kernels; `None` otherwise.
     """
+
+    attribute: str
+    variable: object
+    kernel_layout: str
+    strides: tuple | None
+
+
+def regularizable_kernels(layer):
+    """Yields a `RegularizableKernel` for each kernel of `layer` that an
+    orthogonality regularizer applies to; layers without one yield nothing."""
     layers = keras.layers
     if isinstance(layer, (layers.SeparableConv1D, layers.SeparableConv2D)):
-        yield "depthwise_regularizer", layer.depthwise_kernel, "depthwise"
-        yield "pointwise_regularizer", layer.pointwise_kernel, "conv"
+        yield RegularizableKernel(
+            "depthwise_regularizer",
+            layer.depthwise_kernel,
+            "depthwise",
+            tuple(layer.strides),
+        )
+        # The pointwise kernel convolves the depthwise output with stride 1.
+        ones = (1,) * len(layer.strides)
+        yield RegularizableKernel(
+            "pointwise_regularizer", layer.pointwise_kernel, "conv", ones
+        )
     elif isinstance(layer, (layers.DepthwiseConv1D, layers.DepthwiseConv2D)):
-        yield "depthwise_regularizer", layer.kernel, "depthwise"
+        yield RegularizableKernel(
+            "depthwise_regularizer", layer.kernel, "depthwise", tuple(layer.strides)
+        )
     elif isinstance(
         layer, (layers.Conv1DTranspose, layers.Conv2DTranspose, layers.Conv3DTranspose)
     ):
-        yield "kernel_regularizer", layer.kernel, "conv_transpose"
+        yield RegularizableKernel(
+            "kernel_regularizer", layer.kernel, "conv_transpose", None
+        )
     elif isinstance(layer, (layers.Conv1D, layers.Conv2D, layers.Conv3D)):
-        yield "kernel_regularizer", layer.kernel, "conv"
+        yield RegularizableKernel(
+            "kernel_regularizer", layer.kernel, "conv", tuple(layer.strides)
+        )
     elif isinstance(layer, layers.Dense):
-        yield "kernel_regularizer", layer.kernel, "dense"
+        yield RegularizableKernel("kernel_regularizer", layer.kernel, "dense", None)

@@ -90,8 +90,8 @@ def filter_orthogonality(model):
         )
     records = []
     for layer in _unique_layers(model):
-        for _, variable, layout in regularizable_kernels(layer):
-            records.append(_measure(layer.name, variable, layout))
+        for kernel in regularizable_kernels(layer):
+            records.append(_measure(layer.name, kernel.variable, kernel.kernel_layout))
     return records
 
 

@@ -68,10 +68,10 @@ def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, colum
     max_kernels = validate_int(max_kernels, "max_kernels", minimum=1)
     columns = validate_int(columns, "columns", minimum=1)
     kernels = [
-        (layer.name, variable, layout)
+        (layer.name, kernel.variable, kernel.kernel_layout)
         for layer in _unique_layers(model)
         if layers is None or layer.name in layers
-        for _, variable, layout in regularizable_kernels(layer)
+        for kernel in regularizable_kernels(layer)
     ]
     if not kernels:
         raise ValueError(

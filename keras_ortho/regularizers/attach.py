@@ -31,8 +31,9 @@ def attach(model, regularizer, layers=None, overwrite=False):
     A regularizer whose config has a `kernel_layout` (every
     `keras_ortho.regularizers.OrthogonalityRegularizer`) is attached as a copy
     per layout, `"dense"`, `"conv"`, `"conv_transpose"` or `"depthwise"`, taken
-    from each layer; kernels of one layout share one copy and the object
-    passed is not attached itself. Any other `keras.regularizers.Regularizer`
+    from each layer; one with a `stride` (`OrthogonalConvolution`) also gets
+    the strides of each convolution. Kernels alike share one copy and the
+    object passed is not attached itself. Any other `keras.regularizers.Regularizer`
     is attached as it is.
 
     If the model was already compiled, its train and test functions are
@@ -88,14 +89,14 @@ def attach(model, regularizer, layers=None, overwrite=False):
         _refuse_existing(targets)
 
     copies = {}
-    for layer, attribute, variable, layout in targets:
-        layer_regularizer = _for_layout(regularizer, layout, copies)
-        variable.regularizer = layer_regularizer
-        setattr(layer, attribute, layer_regularizer)
+    for layer, kernel in targets:
+        layer_regularizer = _for_kernel(regularizer, kernel, copies)
+        kernel.variable.regularizer = layer_regularizer
+        setattr(layer, kernel.attribute, layer_regularizer)
 
     if getattr(model, "compiled", False):
         rebuild_step_functions(model)
-    return [(layer.name, attribute) for layer, attribute, _, _ in targets]
+    return [(layer.name, kernel.attribute) for layer, kernel in targets]
 
 
 def _walk(layer, seen=None):
@@ -111,8 +112,8 @@ def _walk(layer, seen=None):
 
 
 def _kernel_targets(model, layers):
-    """`(layer, attribute, variable, kernel_layout)` of every selected kernel,
-    each variable once."""
+    """`(layer, RegularizableKernel)` of every selected kernel, each variable
+    once."""
     every_layer = list(_walk(model))
     listed = isinstance(layers, (list, tuple))
     if layers is None:
@@ -132,7 +133,7 @@ def _kernel_targets(model, layers):
     seen_variables = set()
     for group in groups:
         kernels = [
-            (layer, *kernel)
+            (layer, kernel)
             for top in group
             for layer in _walk(top)
             for kernel in _kernels_of(layer, model)
@@ -142,10 +143,10 @@ def _kernel_targets(model, layers):
                 f"Invalid value in argument `layers`: layer {group[0].name!r} has "
                 f"no kernel to regularize; {_APPLIES_TO}"
             )
-        for target in kernels:
-            if id(target[2]) not in seen_variables:
-                seen_variables.add(id(target[2]))
-                targets.append(target)
+        for layer, kernel in kernels:
+            if id(kernel.variable) not in seen_variables:
+                seen_variables.add(id(kernel.variable))
+                targets.append((layer, kernel))
     if not targets:
         raise ValueError(
             f"No kernel to regularize was selected in model {model.name!r} "
@@ -195,10 +196,10 @@ def _kernels_of(layer, model):
 
 def _refuse_existing(targets):
     existing = []
-    for layer, attribute, variable, _ in targets:
-        current = variable.regularizer or getattr(layer, attribute, None)
+    for layer, kernel in targets:
+        current = kernel.variable.regularizer or getattr(layer, kernel.attribute, None)
         if current is not None:
-            existing.append(f"{layer.name}.{attribute}={current!r}")
+            existing.append(f"{layer.name}.{kernel.attribute}={current!r}")
     if existing:
         raise ValueError(
             "Some kernels already have a regularizer: "
@@ -207,17 +208,20 @@ def _refuse_existing(targets):
         )
 
 
-def _for_layout(regularizer, layout, copies):
-    """`regularizer` for a kernel of `layout`: a copy with that `kernel_layout`
-    if its config has one, shared by all kernels of the layout."""
+def _for_kernel(regularizer, kernel, copies):
+    """`regularizer` for one kernel: a copy with the kernel's `kernel_layout`
+    (and, for a regularizer that takes one, such as `OrthogonalConvolution`,
+    its `stride`) if the config has them, shared by all kernels alike."""
     try:
         config = regularizer.get_config()
     except NotImplementedError:
         return regularizer
     if "kernel_layout" not in config:
         return regularizer
-    if layout not in copies:
-        copies[layout] = type(regularizer).from_config(
-            {**config, "kernel_layout": layout}
-        )
-    return copies[layout]
+    overrides = {"kernel_layout": kernel.kernel_layout}
+    if "stride" in config and kernel.strides is not None:
+        overrides["stride"] = kernel.strides
+    key = tuple(sorted(overrides.items()))
+    if key not in copies:
+        copies[key] = type(regularizer).from_config({**config, **overrides})
+    return copies[key]

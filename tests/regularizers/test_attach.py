@@ -345,3 +345,22 @@ def test_unbuilt_model_and_non_model_are_refused():
         regularizers.attach(unbuilt, regularizers.SoftOrthogonality(1.0))
     with pytest.raises(TypeError, match="`model`"):
         regularizers.attach("resnet", regularizers.SoftOrthogonality(1.0))
+
+
+def test_orthogonal_convolution_gets_each_layers_strides():
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, strides=2, name="strided"),
+            keras.layers.SeparableConv2D(4, 3, strides=(1, 2), name="separable"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2, name="head"),
+        ]
+    )
+    regularizers.attach(model, regularizers.OrthogonalConvolution(0.1))
+    strided = model.get_layer("strided").kernel_regularizer
+    separable = model.get_layer("separable")
+    assert strided.stride == (2, 2)
+    assert separable.depthwise_regularizer.stride == (1, 2)
+    assert separable.pointwise_regularizer.stride == (1, 1)
+    assert model.get_layer("head").kernel_regularizer.kernel_layout == "dense"
