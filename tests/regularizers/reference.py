@@ -1,4 +1,5 @@
-"""Brute-force NumPy references for the regularizer tests.
+"""Brute-force NumPy references and shared Keras checks for the regularizer
+tests.
 
 Filters are read out of each Keras kernel layout one at a time with explicit
 indexing, independently of `keras_ortho._kernel_matrix`.
@@ -6,6 +7,8 @@ indexing, independently of `keras_ortho._kernel_matrix`.
 
 import keras
 import numpy as np
+
+from tests import toolkit
 
 
 def filters_of(kernel, kernel_layout):
@@ -304,3 +307,21 @@ def numerical_gradient_np(fn, x, step=1e-6):
         minus[index] -= step
         grad[index] = (fn(plus) - fn(minus)) / (2 * step)
     return grad
+
+
+def check_fit_step_jit_compiled(build_model, x, y):
+    """One `jit_compile=True` fit step of a model with two regularized kernels."""
+    model = build_model()
+    toolkit.fit_one_step(model, x, y, "sparse_categorical_crossentropy")
+    assert len(model.losses) == 2
+
+
+def check_mixed_precision_fit(build_model, x, y, policy):
+    """A fit step under a mixed policy; the penalties stay float32."""
+    with toolkit.mixed_precision(policy):
+        model = build_model()
+        toolkit.fit_one_step(
+            model, x, y, "sparse_categorical_crossentropy", jit_compile="auto"
+        )
+        for loss in model.losses:
+            assert keras.backend.standardize_dtype(loss.dtype) == "float32"

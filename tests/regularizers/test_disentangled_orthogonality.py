@@ -213,19 +213,9 @@ def test_save_load_identical(tmp_path):
 
 
 def test_fit_step_jit_compiled():
-    x, y = _data()
-    model = _small_model()
-    toolkit.fit_one_step(model, x, y, "sparse_categorical_crossentropy")
-    assert len(model.losses) == 2
+    reference.check_fit_step_jit_compiled(_small_model, *_data())
 
 
 @pytest.mark.parametrize("policy", toolkit.MIXED_POLICIES)
 def test_mixed_precision_fit(policy):
-    x, y = _data()
-    with toolkit.mixed_precision(policy):
-        model = _small_model()
-        toolkit.fit_one_step(
-            model, x, y, "sparse_categorical_crossentropy", jit_compile="auto"
-        )
-        for loss in model.losses:
-            assert keras.backend.standardize_dtype(loss.dtype) == "float32"
+    reference.check_mixed_precision_fit(_small_model, *_data(), policy)
