@@ -37,11 +37,23 @@ def test_train_and_compare_on_the_demo_subset(tmp_path, capsys):
 
     compare_dir = tmp_path / "compare"
     status = cli.main(
-        ["compare", "--methods", "ce", "fixed", "--run-dir", str(compare_dir), *TINY]
+        [
+            "compare",
+            "--methods",
+            "ce",
+            "fixed",
+            "--cutmix-alpha",
+            "1.0",
+            "--run-dir",
+            str(compare_dir),
+            *TINY,
+        ]
     )
     assert status == 0
     rows = list(csv.DictReader((compare_dir / "results.csv").open()))
     assert [row["method"] for row in rows] == ["ce", "fixed"]
+    saved = json.loads((compare_dir / "results.json").read_text())
+    assert [r["settings"]["cutmix_alpha"] for r in saved] == [1.0, 1.0]
     table = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in table[2:4]] == ["ce", "fixed"]
 
@@ -51,6 +63,7 @@ def test_train_and_compare_on_the_demo_subset(tmp_path, capsys):
     [
         (["train", "--method", "opl,nope"], "nope"),
         (["train", "--epochs", "0"], "epochs"),
+        (["train", "--method", "opl", "--mixup-alpha", "1"], "feature loss"),
         (["compare", "--methods", "ce", "so,srip"], "kernel regularizer"),
         (["train", "--recipe", "unknown"], "invalid choice"),
         ([], "required"),

@@ -1,5 +1,6 @@
 """Training recipes: paper presets, method combinations, coupled weight decay,
-the warm-up + step learning-rate schedule, training and comparison."""
+the warm-up + step learning-rate schedule, MixUp/CutMix, training and
+comparison."""
 
 from keras_ortho.recipes.comparison import compare
 from keras_ortho.recipes.coupled_weight_decay import CoupledWeightDecaySGD
@@ -15,6 +16,9 @@ from keras_ortho.recipes.presets import get_recipe
 from keras_ortho.recipes.recipe import Recipe
 from keras_ortho.recipes.results import format_table
 from keras_ortho.recipes.results import write_results
+from keras_ortho.recipes.sample_mixing import MixingDraw
+from keras_ortho.recipes.sample_mixing import MixWithPartners
+from keras_ortho.recipes.sample_mixing import SampleMixing
 from keras_ortho.recipes.schedules import WarmupMultiStepDecay
 from keras_ortho.recipes.training import TrainingRun
 from keras_ortho.recipes.training import build_classifier

@@ -5,6 +5,10 @@ the same batches and the same random draws as an uninterrupted one."""
 import keras
 import numpy as np
 
+# Separates the mixing draws' random streams from the batch order's
+# `(seed, epoch)` and the seed generators' `(seed, epoch, index)`.
+_MIXING_STREAM = 1
+
 
 class EpochShuffledBatches(keras.utils.PyDataset):
     """Batches of `(images, targets(labels))` in a fresh seeded order per epoch.
@@ -14,21 +18,38 @@ class EpochShuffledBatches(keras.utils.PyDataset):
     `numpy.random.default_rng((seed, e))`, set by `EpochSeeding` at the start
     of each epoch. The last partial batch is dropped, so every step has the same
     shape and is compiled once.
+
+    With a `SampleMixing`, batch `b` of epoch `e` is instead
+    `(draw.model_inputs(images), draw.soft_labels(labels, num_classes))`, the
+    draw made with `default_rng((seed, 1, e, b))`.
     """
 
-    def __init__(self, images, labels, batch_size, seed, targets, max_batches=None):
+    def __init__(
+        self,
+        images,
+        labels,
+        batch_size,
+        seed,
+        targets,
+        max_batches=None,
+        mixing=None,
+        num_classes=None,
+    ):
         super().__init__()
         self.images = images
         self.labels = labels
         self.batch_size = min(batch_size, len(images))
         self.seed = seed
         self.targets = targets
+        self.mixing = mixing
+        self.num_classes = num_classes
         self.batch_count = len(images) // self.batch_size
         if max_batches is not None:
             self.batch_count = min(self.batch_count, max_batches)
         self.set_epoch(0)
 
     def set_epoch(self, epoch):
+        self.epoch = epoch
         self.order = np.random.default_rng((self.seed, epoch)).permutation(
             len(self.images)
         )
@@ -38,7 +59,12 @@ class EpochShuffledBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.images[rows], self.targets(self.labels[rows])
+        images, labels = self.images[rows], self.labels[rows]
+        if self.mixing is None:
+            return images, self.targets(labels)
+        rng = np.random.default_rng((self.seed, _MIXING_STREAM, self.epoch, index))
+        draw = self.mixing.draw(rng, len(rows), *images.shape[1:3])
+        return draw.model_inputs(images), draw.soft_labels(labels, self.num_classes)
 
 
 def _seed_generators(model):

@@ -12,7 +12,9 @@ from keras_ortho.data import DATASET_NAMES
 from keras_ortho.data.random_pad_crop import FILLS as CROP_FILLS
 from keras_ortho.layers.fixed_classifier import INITS as FIXED_INITS
 from keras_ortho.layers.fixed_classifier import LOGITS as FIXED_LOGITS
+from keras_ortho.recipes.methods import FEATURE_LOSSES
 from keras_ortho.recipes.methods import parse_methods
+from keras_ortho.recipes.sample_mixing import SampleMixing
 
 MODELS = ("resnet_cifar", "wide_resnet", "resnet18_cifar")
 WEIGHT_DECAY_MODES = ("coupled", "decoupled")
@@ -33,6 +35,16 @@ def _validate_fraction(value, name):
         raise ValueError(
             f"Invalid value for argument `{name}`: expected a fraction in [0, 1). "
             f"Received: {name}={value!r}"
+        )
+    return value
+
+
+def _validate_probability(value, name):
+    value = validate_non_negative_float(value, name)
+    if not 0 < value <= 1:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a probability in "
+            f"(0, 1]. Received: {name}={value!r}"
         )
     return value
 
@@ -100,6 +112,14 @@ class Recipe:
             `"reflect"` (the SRIP Wide ResNet code).
         horizontal_flip: whether to flip images left-right at random.
         cutout: the side of the Cutout square; 0 turns it off.
+        mixup_alpha: MixUp's Beta parameter; 0 (default) turns MixUp off.
+        cutmix_alpha: CutMix's Beta parameter; 0 (default) turns CutMix off.
+        mixing_probability: the probability that a batch is mixed when MixUp
+            or CutMix is on (`keras_ortho.recipes.SampleMixing`). Mixed
+            samples have soft labels, so the classification loss becomes
+            `CategoricalCrossentropy` and the training accuracy counts the
+            larger share; the feature losses (`opl`, `os`) need one label per
+            sample and do not combine with mixing.
         opl_gamma: OPL's weight of the different-class term.
         opl_weight: the weight of OPL in the total loss.
         os_blocks: the number of OS feature blocks.
@@ -145,6 +165,9 @@ class Recipe:
     crop_fill: str = "zeros"
     horizontal_flip: bool = True
     cutout: int = 0
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
+    mixing_probability: float = 1.0
     opl_gamma: float = 0.5
     opl_weight: float = 1.0
     os_blocks: int = 16
@@ -199,6 +222,13 @@ class Recipe:
             "crop_fill": validate_choice(self.crop_fill, "crop_fill", CROP_FILLS),
             "horizontal_flip": validate_bool(self.horizontal_flip, "horizontal_flip"),
             "cutout": validate_int(self.cutout, "cutout", minimum=0),
+            "mixup_alpha": validate_non_negative_float(self.mixup_alpha, "mixup_alpha"),
+            "cutmix_alpha": validate_non_negative_float(
+                self.cutmix_alpha, "cutmix_alpha"
+            ),
+            "mixing_probability": _validate_probability(
+                self.mixing_probability, "mixing_probability"
+            ),
             "opl_gamma": validate_non_negative_float(self.opl_gamma, "opl_gamma"),
             "opl_weight": validate_non_negative_float(self.opl_weight, "opl_weight"),
             "os_blocks": validate_int(self.os_blocks, "os_blocks", minimum=1),
@@ -256,6 +286,26 @@ class Recipe:
             )
         for field, value in checked.items():
             object.__setattr__(self, field, value)
+        mixed_with = [m for m in checked["methods"] if m in FEATURE_LOSSES]
+        if self.mixing is not None and mixed_with:
+            raise ValueError(
+                f"Invalid recipe: the feature loss {mixed_with[0]!r} needs one "
+                "label per sample, and MixUp/CutMix give mixed samples soft "
+                "labels. Turn mixing off (mixup_alpha=0, cutmix_alpha=0) or "
+                f"drop {mixed_with[0]!r} from methods. Received: "
+                f"methods={self.methods!r}, mixup_alpha={self.mixup_alpha!r}, "
+                f"cutmix_alpha={self.cutmix_alpha!r}"
+            )
+
+    @property
+    def mixing(self):
+        """The recipe's `SampleMixing`, or `None` when MixUp and CutMix are
+        off."""
+        if not (self.mixup_alpha or self.cutmix_alpha):
+            return None
+        return SampleMixing(
+            self.mixup_alpha, self.cutmix_alpha, probability=self.mixing_probability
+        )
 
     def replace(self, **changes):
         """A validated copy with `changes` applied."""

@@ -21,6 +21,11 @@ from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
 from keras_ortho.recipes.recipe import Recipe
 from keras_ortho.recipes.results import write_results
+from keras_ortho.recipes.sample_mixing import BOXES
+from keras_ortho.recipes.sample_mixing import IMAGE_WEIGHTS
+from keras_ortho.recipes.sample_mixing import PARTNERS
+from keras_ortho.recipes.sample_mixing import MixingDraw
+from keras_ortho.recipes.sample_mixing import MixWithPartners
 from keras_ortho.recipes.schedules import WarmupMultiStepDecay
 
 BACKUP_DIR = "backup"
@@ -161,17 +166,33 @@ def make_optimizer(recipe, steps_per_epoch):
 
 
 def _training_model(classifier, feature_model, components, input_shape, recipe):
+    """Augmentation in front of the classifier (or of the feature model when a
+    feature loss needs the features); with MixUp/CutMix, the model also takes
+    the batch's `MixingDraw` as inputs and mixes last."""
     images = keras.Input(input_shape, dtype="uint8", name="images")
     x = images
     for layer in augmentation_layers(recipe):
         x = layer(x)
+    inputs = images
+    if recipe.mixing is not None:
+        draw = [
+            keras.Input((), dtype="int32", name=PARTNERS),
+            keras.Input((), dtype="float32", name=IMAGE_WEIGHTS),
+            keras.Input((4,), dtype="int32", name=BOXES),
+        ]
+        x = MixWithPartners(name="mix_with_partners")([x, *draw])
+        inputs = {"images": images, **{tensor.name: tensor for tensor in draw}}
     network = classifier if components.feature_loss is None else feature_model
-    return keras.Model(images, network(x), name=f"{classifier.name}_training")
+    return keras.Model(inputs, network(x), name=f"{classifier.name}_training")
 
 
 def _compile(model, recipe, components, steps_per_epoch):
-    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    if recipe.mixing is None:
+        cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+    else:
+        cross_entropy = keras.losses.CategoricalCrossentropy(from_logits=True)
+        accuracy = keras.metrics.CategoricalAccuracy(name="accuracy")
     if components.feature_loss is None:
         loss, loss_weights, compiled_metrics = cross_entropy, None, [accuracy]
     else:
@@ -194,6 +215,20 @@ def _targets(components):
     if components.feature_loss is None:
         return lambda labels: labels
     return models.feature_targets
+
+
+def _validation_data(splits, recipe, components, num_classes):
+    """The held-out images and their targets, in the training model's format
+    (with an identity mixing draw and one-hot labels when mixing is on)."""
+    if splits.x_val is None:
+        return None
+    if recipe.mixing is None:
+        return splits.x_val, _targets(components)(splits.y_val)
+    identity = MixingDraw.identity(len(splits.x_val))
+    return (
+        identity.model_inputs(splits.x_val),
+        identity.soft_labels(splits.y_val, num_classes),
+    )
 
 
 def evaluate(feature_model, x_test, y_test):
@@ -301,17 +336,17 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         recipe.seed,
         targets,
         max_batches=recipe.steps_per_epoch,
+        mixing=recipe.mixing,
+        num_classes=dataset.num_classes,
     )
     _compile(model, recipe, components, len(batches))
 
-    validation_data = None
+    validation_data = _validation_data(splits, recipe, components, dataset.num_classes)
     fit_callbacks = [
         keras.callbacks.BackupAndRestore(os.path.join(run_dir, BACKUP_DIR)),
         EpochSeeding(batches, recipe.seed),
         *components.callbacks,
     ]
-    if splits.x_val is not None:
-        validation_data = (splits.x_val, targets(splits.y_val))
     if recipe.lr_schedule == "plateau":
         monitor = "val_accuracy"
         if components.feature_loss is not None:

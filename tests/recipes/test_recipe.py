@@ -101,6 +101,10 @@ def test_replace_validates_and_parses():
         ({"jit_compile": "yes"}, "jit_compile"),
         ({"name": ""}, "name"),
         ({"train_size": 0}, "train_size"),
+        ({"mixing_probability": 0.0}, "mixing_probability"),
+        ({"mixup_alpha": -1.0}, "mixup_alpha"),
+        ({"cutmix_alpha": 1.0, "methods": "opl"}, "feature loss 'opl'"),
+        ({"mixup_alpha": 1.0, "methods": "os,so"}, "feature loss 'os'"),
     ],
 )
 def test_invalid_settings(changes, match):
@@ -118,3 +122,15 @@ def test_to_dict_is_json_ready():
     assert settings["lr_milestones"] == [60, 120, 160]
     assert settings["methods"] == ["srip"]
     assert Recipe(**settings) == get_recipe("srip_wrn")
+
+
+def test_mixing_settings():
+    assert get_recipe("demo").mixing is None
+    mixing = get_recipe(
+        "demo", mixup_alpha=0.2, cutmix_alpha=1.0, mixing_probability=0.5
+    ).mixing
+    assert (mixing.mixup_alpha, mixing.cutmix_alpha, mixing.probability) == (
+        0.2,
+        1.0,
+        0.5,
+    )

@@ -14,6 +14,7 @@ from keras_ortho.recipes import format_table
 from keras_ortho.recipes import get_recipe
 from keras_ortho.recipes import make_optimizer
 from keras_ortho.recipes import train
+from keras_ortho.recipes._batches import EpochShuffledBatches
 from tests.toolkit import to_numpy
 
 BACKEND = keras.backend.backend()
@@ -66,6 +67,49 @@ def test_every_recipe_fits(name, tmp_path):
     saved = json.loads((tmp_path / "results.json").read_text())
     assert saved[0]["method"] == results["method"]
     assert (tmp_path / "results.csv").read_text().startswith("recipe,method,")
+
+
+def test_mixup_and_cutmix_fit_with_a_validation_split(tmp_path):
+    recipe = tiny(
+        "fixed_classifier",
+        methods="fixed,so",
+        mixup_alpha=1.0,
+        cutmix_alpha=1.0,
+        validation_fraction=0.25,
+    )
+    run = train(recipe, tmp_path, dataset=synthetic_dataset(), verbose=0)
+    assert all(math.isfinite(v) for v in run.history["loss"])
+    assert math.isfinite(run.history["val_loss"][0])
+    assert 0 <= run.results["test_accuracy"] <= 1
+
+
+def test_mixing_draws_depend_only_on_seed_epoch_and_batch():
+    dataset = synthetic_dataset()
+    mixing = get_recipe("demo", cutmix_alpha=1.0).mixing
+
+    def batches():
+        return EpochShuffledBatches(
+            dataset.x_train,
+            dataset.y_train,
+            8,
+            seed=3,
+            targets=None,
+            mixing=mixing,
+            num_classes=10,
+        )
+
+    first, second = batches(), batches()
+    first.set_epoch(2)
+    second.set_epoch(2)
+    # Batches read out of order give the same draws.
+    expected = [first[i] for i in range(len(first))]
+    for index in reversed(range(len(second))):
+        (inputs, labels), (want_inputs, want_labels) = second[index], expected[index]
+        for key in want_inputs:
+            np.testing.assert_array_equal(inputs[key], want_inputs[key])
+        np.testing.assert_array_equal(labels, want_labels)
+    first.set_epoch(3)
+    assert not np.array_equal(first[0][1], expected[0][1])
 
 
 def test_make_optimizer():
