@@ -29,6 +29,8 @@ _RECIPE_OPTIONS = (
     ("--depth", "depth", int, "network depth"),
     ("--width", "width", int, "Wide ResNet widening factor"),
     ("--crop-padding", "crop_padding", int, "pad-and-crop padding, 0 for none"),
+    ("--randaugment-ops", "randaugment_ops", int, "RandAugment ops, 0 for none"),
+    ("--randaugment-magnitude", "randaugment_magnitude", int, "RandAugment bin"),
     ("--cutout", "cutout", int, "Cutout square side, 0 for none"),
     ("--mixup-alpha", "mixup_alpha", float, "MixUp Beta parameter, 0 for none"),
     ("--cutmix-alpha", "cutmix_alpha", float, "CutMix Beta parameter, 0 for none"),

@@ -6,6 +6,7 @@ from keras_ortho.data.cifar10_jpeg import demo_subset_path
 from keras_ortho.data.cifar10_jpeg import load_cifar10_jpeg
 from keras_ortho.data.cutout import Cutout
 from keras_ortho.data.dataset import Dataset
+from keras_ortho.data.rand_augment import RandAugment
 from keras_ortho.data.random_horizontal_flip import RandomHorizontalFlip
 from keras_ortho.data.random_pad_crop import RandomPadCrop
 from keras_ortho.data.tfds_datasets import load_cifar10

@@ -111,6 +111,9 @@ class Recipe:
         crop_fill: how the crop pads: `"zeros"` (torchvision's default) or
             `"reflect"` (the SRIP Wide ResNet code).
         horizontal_flip: whether to flip images left-right at random.
+        randaugment_ops: operations per image of `keras_ortho.data.RandAugment`
+            (applied after the crop and flip); 0 turns it off.
+        randaugment_magnitude: its magnitude bin, 0..30 (torchvision's default 9).
         cutout: the side of the Cutout square; 0 turns it off.
         mixup_alpha: MixUp's Beta parameter; 0 (default) turns MixUp off.
         cutmix_alpha: CutMix's Beta parameter; 0 (default) turns CutMix off.
@@ -164,6 +167,8 @@ class Recipe:
     crop_padding: int = 4
     crop_fill: str = "zeros"
     horizontal_flip: bool = True
+    randaugment_ops: int = 0
+    randaugment_magnitude: int = 9
     cutout: int = 0
     mixup_alpha: float = 0.0
     cutmix_alpha: float = 0.0
@@ -221,6 +226,12 @@ class Recipe:
             "crop_padding": validate_int(self.crop_padding, "crop_padding", 0),
             "crop_fill": validate_choice(self.crop_fill, "crop_fill", CROP_FILLS),
             "horizontal_flip": validate_bool(self.horizontal_flip, "horizontal_flip"),
+            "randaugment_ops": validate_int(
+                self.randaugment_ops, "randaugment_ops", minimum=0
+            ),
+            "randaugment_magnitude": validate_int(
+                self.randaugment_magnitude, "randaugment_magnitude", minimum=0
+            ),
             "cutout": validate_int(self.cutout, "cutout", minimum=0),
             "mixup_alpha": validate_non_negative_float(self.mixup_alpha, "mixup_alpha"),
             "cutmix_alpha": validate_non_negative_float(
@@ -286,6 +297,12 @@ class Recipe:
             )
         for field, value in checked.items():
             object.__setattr__(self, field, value)
+        if checked["randaugment_magnitude"] > 30:
+            raise ValueError(
+                "Invalid value for argument `randaugment_magnitude`: expected a "
+                "magnitude bin in 0..30 (RandAugment's 31 bins). Received: "
+                f"randaugment_magnitude={self.randaugment_magnitude!r}"
+            )
         mixed_with = [m for m in checked["methods"] if m in FEATURE_LOSSES]
         if self.mixing is not None and mixed_with:
             raise ValueError(

@@ -123,7 +123,8 @@ def build_classifier(recipe, num_classes, input_shape, mean, std, components):
 
 def augmentation_layers(recipe):
     """The on-device augmentation, active only in training: pad-and-crop,
-    horizontal flip and Cutout, each if the recipe turns it on."""
+    horizontal flip, RandAugment and Cutout, in this order (torchvision's
+    order in the references), each if the recipe turns it on."""
     layers = []
     if recipe.crop_padding:
         layers.append(
@@ -133,6 +134,14 @@ def augmentation_layers(recipe):
         )
     if recipe.horizontal_flip:
         layers.append(ortho_data.RandomHorizontalFlip(name="random_horizontal_flip"))
+    if recipe.randaugment_ops:
+        layers.append(
+            ortho_data.RandAugment(
+                recipe.randaugment_ops,
+                recipe.randaugment_magnitude,
+                name="rand_augment",
+            )
+        )
     if recipe.cutout:
         layers.append(ortho_data.Cutout(recipe.cutout, name="cutout"))
     return layers

@@ -102,6 +102,8 @@ def test_replace_validates_and_parses():
         ({"name": ""}, "name"),
         ({"train_size": 0}, "train_size"),
         ({"mixing_probability": 0.0}, "mixing_probability"),
+        ({"randaugment_magnitude": 31}, "randaugment_magnitude"),
+        ({"randaugment_ops": -1}, "randaugment_ops"),
         ({"mixup_alpha": -1.0}, "mixup_alpha"),
         ({"cutmix_alpha": 1.0, "methods": "opl"}, "feature loss 'opl'"),
         ({"mixup_alpha": 1.0, "methods": "os,so"}, "feature loss 'os'"),

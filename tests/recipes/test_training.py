@@ -15,6 +15,7 @@ from keras_ortho.recipes import get_recipe
 from keras_ortho.recipes import make_optimizer
 from keras_ortho.recipes import train
 from keras_ortho.recipes._batches import EpochShuffledBatches
+from keras_ortho.recipes.training import augmentation_layers
 from tests.toolkit import to_numpy
 
 BACKEND = keras.backend.backend()
@@ -69,10 +70,12 @@ def test_every_recipe_fits(name, tmp_path):
     assert (tmp_path / "results.csv").read_text().startswith("recipe,method,")
 
 
-def test_mixup_and_cutmix_fit_with_a_validation_split(tmp_path):
+def test_every_augmentation_fits_with_a_validation_split(tmp_path):
     recipe = tiny(
         "fixed_classifier",
         methods="fixed,so",
+        randaugment_ops=2,
+        cutout=4,
         mixup_alpha=1.0,
         cutmix_alpha=1.0,
         validation_fraction=0.25,
@@ -81,6 +84,18 @@ def test_mixup_and_cutmix_fit_with_a_validation_split(tmp_path):
     assert all(math.isfinite(v) for v in run.history["loss"])
     assert math.isfinite(run.history["val_loss"][0])
     assert 0 <= run.results["test_accuracy"] <= 1
+
+
+def test_augmentation_order():
+    recipe = get_recipe("demo", randaugment_ops=1, cutout=8)
+    assert [type(layer).__name__ for layer in augmentation_layers(recipe)] == [
+        "RandomPadCrop",
+        "RandomHorizontalFlip",
+        "RandAugment",
+        "Cutout",
+    ]
+    bare = recipe.replace(crop_padding=0, horizontal_flip=False, randaugment_ops=0)
+    assert [type(layer).__name__ for layer in augmentation_layers(bare)] == ["Cutout"]
 
 
 def test_mixing_draws_depend_only_on_seed_epoch_and_batch():
