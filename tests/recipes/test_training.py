@@ -50,10 +50,23 @@ def tiny(name, **changes):
     return recipe.replace(**{**small, "jit_compile": JIT_COMPILE, **changes})
 
 
+class RecordsJitCompile(keras.callbacks.Callback):
+    """Records whether `fit` really compiled the training model: Keras turns
+    `jit_compile` off, with only a warning, for layers that do not support
+    it."""
+
+    def on_train_begin(self, logs=None):
+        self.jit_compile = self.model.jit_compile
+
+
 @pytest.mark.parametrize("name", RECIPE_NAMES)
 def test_every_recipe_fits(name, tmp_path):
     recipe = tiny(name)
-    run = train(recipe, tmp_path, dataset=synthetic_dataset(), verbose=0)
+    compiled = RecordsJitCompile()
+    run = train(
+        recipe, tmp_path, dataset=synthetic_dataset(), verbose=0, callbacks=[compiled]
+    )
+    assert compiled.jit_compile is JIT_COMPILE
 
     assert all(math.isfinite(v) for v in run.history["loss"])
     results = run.results
@@ -80,7 +93,11 @@ def test_every_augmentation_fits_with_a_validation_split(tmp_path):
         cutmix_alpha=1.0,
         validation_fraction=0.25,
     )
-    run = train(recipe, tmp_path, dataset=synthetic_dataset(), verbose=0)
+    compiled = RecordsJitCompile()
+    run = train(
+        recipe, tmp_path, dataset=synthetic_dataset(), verbose=0, callbacks=[compiled]
+    )
+    assert compiled.jit_compile is JIT_COMPILE
     assert all(math.isfinite(v) for v in run.history["loss"])
     assert math.isfinite(run.history["val_loss"][0])
     assert 0 <= run.results["test_accuracy"] <= 1
