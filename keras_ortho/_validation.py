@@ -36,6 +36,30 @@ def validate_positive_float(value, name):
     return value
 
 
+def validate_float_in_range(
+    value, name, minimum, maximum, include_minimum=True, include_maximum=True
+):
+    """Returns `value` as a float; raises unless it is a finite number in the
+    interval from `minimum` to `maximum`, each end included or not."""
+    in_range = (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Real)
+        and math.isfinite(value)
+        and (value >= minimum if include_minimum else value > minimum)
+        and (value <= maximum if include_maximum else value < maximum)
+    )
+    if not in_range:
+        interval = (
+            f"{'[' if include_minimum else '('}{minimum}, "
+            f"{maximum}{']' if include_maximum else ')'}"
+        )
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected a number in "
+            f"{interval}. Received: {name}={value!r}"
+        )
+    return float(value)
+
+
 def validate_int(value, name, minimum=None, maximum=None):
     """Returns `value` as an int; raises unless it is an integer in range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -5,8 +5,8 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import keras_ortho_export
+from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_int
-from keras_ortho._validation import validate_non_negative_float
 from keras_ortho.data import _image_operations as image_operations
 from keras_ortho.data._image_augmentation import ImageAugmentation
 
@@ -52,27 +52,17 @@ def _magnitude_table(num_magnitude_bins, magnitude):
     }
 
 
-def _validate_grey_level(value, name):
-    value = validate_non_negative_float(value, name)
-    if value > 255:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a number in 0..255. "
-            f"Received: {name}={value!r}"
-        )
-    return value
-
-
 def _validate_fill_value(fill_value):
     """A grey level in 0..255, or a non-empty tuple of one per channel."""
     if not isinstance(fill_value, (tuple, list)):
-        return _validate_grey_level(fill_value, "fill_value")
+        return validate_float_in_range(fill_value, "fill_value", 0, 255)
     if not fill_value:
         raise ValueError(
             "Invalid value for argument `fill_value`: expected a number in "
             "0..255 or one per channel. Received: fill_value=" + repr(fill_value)
         )
     return tuple(
-        _validate_grey_level(value, f"fill_value[{i}]")
+        validate_float_in_range(value, f"fill_value[{i}]", 0, 255)
         for i, value in enumerate(fill_value)
     )
 

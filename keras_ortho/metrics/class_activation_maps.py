@@ -27,8 +27,8 @@ from keras import ops
 from keras_ortho._export import keras_ortho_export
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
+from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_int
-from keras_ortho._validation import validate_non_negative_float
 from keras_ortho.metrics._features import label_array
 
 CAM_METHODS = ("cam", "grad_cam")
@@ -286,7 +286,7 @@ def bounding_boxes(maps, threshold=0.2, component="largest"):
         Zhou et al., CVPR 2016; J. Choe et al., "Evaluating Weakly Supervised
         Object Localization Methods Right", CVPR 2020 (largest component).
     """
-    threshold = _validate_fraction(threshold, "threshold")
+    threshold = validate_float_in_range(threshold, "threshold", 0, 1)
     component = validate_choice(component, "component", BOX_COMPONENTS)
     maps = np.asarray(ops.convert_to_numpy(maps), "float64")
     if maps.ndim != 3:
@@ -394,16 +394,6 @@ def _box_array(boxes, name):
     return boxes
 
 
-def _validate_fraction(value, name):
-    value = validate_non_negative_float(value, name)
-    if value > 1:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a number in [0, 1]. "
-            f"Received: {name}={value!r}"
-        )
-    return value
-
-
 @dataclasses.dataclass(frozen=True)
 class LocalizationScore:
     """Box localisation of class activation maps.
@@ -478,8 +468,8 @@ def localization_score(
         localisation). The protocol of Choi, Som, Turaga (arXiv 2009.10762) is
         unavailable; this is the reconstruction of `research/os.md` section 4.3.
     """
-    threshold = _validate_fraction(threshold, "threshold")
-    iou_threshold = _validate_fraction(iou_threshold, "iou_threshold")
+    threshold = validate_float_in_range(threshold, "threshold", 0, 1)
+    iou_threshold = validate_float_in_range(iou_threshold, "iou_threshold", 0, 1)
     labels = label_array(labels, len(images)).astype("int64")
     maps, predicted = _maps_and_predictions(
         model, images, labels, method, True, True, classifier_layer, batch_size

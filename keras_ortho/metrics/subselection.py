@@ -9,8 +9,8 @@ from keras import ops
 from keras_ortho._export import keras_ortho_export
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
+from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_int
-from keras_ortho._validation import validate_positive_float
 from keras_ortho.metrics._features import feature_matrix
 from keras_ortho.metrics._features import label_array
 
@@ -185,13 +185,10 @@ def _validate_fractions(fractions):
             "Invalid `fractions`: expected a non-empty sequence of numbers in "
             f"(0, 1]. Received: fractions={fractions!r}"
         )
-    values = [validate_positive_float(p, "fractions") for p in fractions]
-    if max(values) > 1.0:
-        raise ValueError(
-            "Invalid `fractions`: expected numbers in (0, 1]. Received: "
-            f"fractions={fractions!r}"
-        )
-    return values
+    return [
+        validate_float_in_range(p, "fractions", 0, 1, include_minimum=False)
+        for p in fractions
+    ]
 
 
 def _classifier(classifier):

@@ -5,6 +5,7 @@ import numbers
 
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
+from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
 from keras_ortho._validation import validate_positive_float
@@ -27,26 +28,6 @@ def _validate_optional_int(value, name, minimum):
 
 def _validate_optional_positive_float(value, name):
     return None if value is None else validate_positive_float(value, name)
-
-
-def _validate_fraction(value, name):
-    value = validate_non_negative_float(value, name)
-    if value >= 1:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a fraction in [0, 1). "
-            f"Received: {name}={value!r}"
-        )
-    return value
-
-
-def _validate_probability(value, name):
-    value = validate_non_negative_float(value, name)
-    if not 0 < value <= 1:
-        raise ValueError(
-            f"Invalid value for argument `{name}`: expected a probability in "
-            f"(0, 1]. Received: {name}={value!r}"
-        )
-    return value
 
 
 def _validate_epochs_tuple(value, name):
@@ -194,14 +175,16 @@ class Recipe:
             "model": validate_choice(self.model, "model", MODELS),
             "depth": validate_int(self.depth, "depth", minimum=8),
             "width": validate_int(self.width, "width", minimum=1),
-            "dropout": _validate_fraction(self.dropout, "dropout"),
+            "dropout": validate_float_in_range(
+                self.dropout, "dropout", 0, 1, include_maximum=False
+            ),
             "methods": parse_methods(self.methods),
             "epochs": validate_int(self.epochs, "epochs", minimum=1),
             "batch_size": validate_int(self.batch_size, "batch_size", minimum=1),
             "learning_rate": validate_positive_float(
                 self.learning_rate, "learning_rate"
             ),
-            "momentum": validate_non_negative_float(self.momentum, "momentum"),
+            "momentum": validate_float_in_range(self.momentum, "momentum", 0, 1),
             "nesterov": validate_bool(self.nesterov, "nesterov"),
             "weight_decay": validate_non_negative_float(
                 self.weight_decay, "weight_decay"
@@ -220,8 +203,12 @@ class Recipe:
             "plateau_patience": validate_int(
                 self.plateau_patience, "plateau_patience", minimum=0
             ),
-            "validation_fraction": _validate_fraction(
-                self.validation_fraction, "validation_fraction"
+            "validation_fraction": validate_float_in_range(
+                self.validation_fraction,
+                "validation_fraction",
+                0,
+                1,
+                include_maximum=False,
             ),
             "crop_padding": validate_int(self.crop_padding, "crop_padding", 0),
             "crop_fill": validate_choice(self.crop_fill, "crop_fill", CROP_FILLS),
@@ -237,8 +224,12 @@ class Recipe:
             "cutmix_alpha": validate_non_negative_float(
                 self.cutmix_alpha, "cutmix_alpha"
             ),
-            "mixing_probability": _validate_probability(
-                self.mixing_probability, "mixing_probability"
+            "mixing_probability": validate_float_in_range(
+                self.mixing_probability,
+                "mixing_probability",
+                0,
+                1,
+                include_minimum=False,
             ),
             "opl_gamma": validate_non_negative_float(self.opl_gamma, "opl_gamma"),
             "opl_weight": validate_non_negative_float(self.opl_weight, "opl_weight"),
@@ -265,11 +256,6 @@ class Recipe:
             raise ValueError(
                 "Invalid value for argument `name`: expected a non-empty str. "
                 f"Received: name={self.name!r}"
-            )
-        if checked["momentum"] > 1:
-            raise ValueError(
-                "Invalid value for argument `momentum`: expected a number in "
-                f"[0, 1]. Received: momentum={self.momentum!r}"
             )
         if self.fixed_scale is not None and not (
             self.fixed_scale == "learned"

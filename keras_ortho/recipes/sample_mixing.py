@@ -20,6 +20,7 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import keras_ortho_export
+from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_non_negative_float
 
 PARTNERS = "mix_partners"
@@ -127,12 +128,9 @@ class SampleMixing:
     def __post_init__(self):
         mixup_alpha = validate_non_negative_float(self.mixup_alpha, "mixup_alpha")
         cutmix_alpha = validate_non_negative_float(self.cutmix_alpha, "cutmix_alpha")
-        probability = validate_non_negative_float(self.probability, "probability")
-        if not 0 < probability <= 1:
-            raise ValueError(
-                "Invalid value for argument `probability`: expected a number in "
-                f"(0, 1]. Received: probability={self.probability!r}"
-            )
+        probability = validate_float_in_range(
+            self.probability, "probability", 0, 1, include_minimum=False
+        )
         if not (mixup_alpha or cutmix_alpha):
             raise ValueError(
                 "SampleMixing needs `mixup_alpha > 0` or `cutmix_alpha > 0`. "
