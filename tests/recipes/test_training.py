@@ -178,9 +178,18 @@ class InterruptAt(keras.callbacks.Callback):
 
 @pytest.mark.skipif(BACKEND != "jax", reason="the resume test runs on JAX (CPU)")
 def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
-    # CE + OPL with pad-crop and flip: the weights depend on the batch order,
-    # the augmentation's random state and the optimizer's state.
-    recipe = tiny("demo", methods="opl", epochs=3, steps_per_epoch=None)
+    # Every random input of a step: the batch order, the crop, flip and
+    # RandAugment draws on the device, the MixUp/CutMix draws on the host;
+    # and the optimizer's state.
+    recipe = tiny(
+        "demo",
+        methods="so",
+        randaugment_ops=1,
+        mixup_alpha=1.0,
+        cutmix_alpha=1.0,
+        epochs=3,
+        steps_per_epoch=None,
+    )
     dataset = synthetic_dataset()
 
     uninterrupted = train(recipe, tmp_path / "a", dataset=dataset, verbose=0)
