@@ -18,7 +18,6 @@ sub-directories, gets a report per run, linked from its page.
 
 import csv
 import dataclasses
-import html
 import json
 import os
 
@@ -28,6 +27,8 @@ import numpy as np
 from keras_ortho import data as ortho_data
 from keras_ortho import metrics
 from keras_ortho import plots
+from keras_ortho._report_html import Page
+from keras_ortho._report_html import render_html
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_optional_path
 from keras_ortho.callbacks.orthogonality_monitor import feature_extractor
@@ -51,17 +52,6 @@ class _Options:
     max_images: int
     cam_images: int
     seed: int
-
-
-@dataclasses.dataclass
-class _Page:
-    """What the HTML page shows, in order."""
-
-    title: str
-    tables: list = dataclasses.field(default_factory=list)
-    figures: list = dataclasses.field(default_factory=list)
-    notes: list = dataclasses.field(default_factory=list)
-    links: list = dataclasses.field(default_factory=list)
 
 
 def write_report(
@@ -135,7 +125,7 @@ def write_report(
     )
     os.makedirs(output_dir, exist_ok=True)
 
-    page = _Page(title=f"keras_ortho report: {os.path.abspath(run_dir)}")
+    page = Page(title=f"keras_ortho report: {os.path.abspath(run_dir)}")
     results = _read_results(run_dir, page)
     sub_runs = _sub_runs(run_dir, results)
     if sub_runs:
@@ -156,7 +146,7 @@ def write_report(
         _add_model_diagnostics(run_dir, output_dir, page, results, dataset, options)
     path = os.path.join(output_dir, INDEX_FILE)
     with open(path, "w", encoding="utf-8") as file:
-        file.write(_html(page))
+        file.write(render_html(page))
     return path
 
 
@@ -370,62 +360,6 @@ def _add_class_activation_maps(
 def _save(figure, output_dir, name, caption, page):
     figure.savefig(os.path.join(output_dir, name), dpi=FIGURE_DPI)
     page.figures.append((name, caption))
-
-
-def _html(page):
-    escape = html.escape
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(page.title)}</title>",
-        "<style>body{font-family:sans-serif;margin:2em;max-width:1200px}"
-        "table{border-collapse:collapse;margin-bottom:1.5em}"
-        "td,th{border:1px solid #ccc;padding:0.2em 0.6em;text-align:right}"
-        "th{background:#f0f0f0}img{max-width:100%}</style>",
-        "</head><body>",
-        f"<h1>{escape(page.title)}</h1>",
-    ]
-    for title, rows in page.tables:
-        parts.append(f"<h2>{escape(title)}</h2>")
-        parts.append(_html_table(rows))
-    if page.links:
-        parts.append("<h2>Runs</h2><ul>")
-        parts += [
-            f'<li><a href="{escape(href)}">{escape(name)}</a></li>'
-            for name, href in page.links
-        ]
-        parts.append("</ul>")
-    for name, caption in page.figures:
-        parts.append(
-            f"<figure><h2>{escape(caption)}</h2>"
-            f'<img src="{escape(name)}" alt="{escape(caption)}"></figure>'
-        )
-    if page.notes:
-        parts.append("<h2>Notes</h2><ul>")
-        parts += [f"<li>{escape(note)}</li>" for note in page.notes]
-        parts.append("</ul>")
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
-
-def _html_table(rows):
-    if not rows:
-        return "<p>(empty)</p>"
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
-    body = "".join(
-        "<tr>"
-        + "".join(f"<td>{html.escape(_format(row.get(c, '')))}</td>" for c in columns)
-        + "</tr>"
-        for row in rows
-    )
-    return f"<table><tr>{head}</tr>{body}</table>"
-
-
-def _format(value):
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
 
 
 def add_report_command(subparsers):

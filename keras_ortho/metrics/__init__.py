@@ -6,11 +6,7 @@ from keras_ortho.metrics.calibration import expected_calibration_error
 from keras_ortho.metrics.calibration import maximum_calibration_error
 from keras_ortho.metrics.calibration import negative_log_likelihood
 from keras_ortho.metrics.calibration import reliability_diagram
-from keras_ortho.metrics.class_activation_maps import LocalizationScore
-from keras_ortho.metrics.class_activation_maps import bounding_boxes
-from keras_ortho.metrics.class_activation_maps import box_iou
 from keras_ortho.metrics.class_activation_maps import class_activation_maps
-from keras_ortho.metrics.class_activation_maps import localization_score
 from keras_ortho.metrics.effective_rank import effective_rank
 from keras_ortho.metrics.expected_calibration_error_metric import (
     ExpectedCalibrationError,
@@ -21,6 +17,10 @@ from keras_ortho.metrics.feature_statistics import intra_class_compactness
 from keras_ortho.metrics.feature_statistics import opl_statistics
 from keras_ortho.metrics.filter_orthogonality import FilterOrthogonality
 from keras_ortho.metrics.filter_orthogonality import filter_orthogonality
+from keras_ortho.metrics.localization import LocalizationScore
+from keras_ortho.metrics.localization import bounding_boxes
+from keras_ortho.metrics.localization import box_iou
+from keras_ortho.metrics.localization import localization_score
 from keras_ortho.metrics.neural_collapse import class_means
 from keras_ortho.metrics.neural_collapse import etf_distance
 from keras_ortho.metrics.neural_collapse import within_class_variability

@@ -1,0 +1,251 @@
+"""Box localisation of class activation maps: boxes around the thresholded
+maps, their IoU with ground-truth boxes, and the GT-known and top-1
+localisation accuracy of a global-average-pooling classifier.
+
+Boxes are `(x0, y0, x1, y1)` in inclusive pixel coordinates of the model's
+input images, the convention of Tiny ImageNet's annotations; `(-1, -1, -1, -1)`
+marks an empty box.
+"""
+
+import dataclasses
+
+import numpy as np
+from keras import ops
+
+from keras_ortho._export import keras_ortho_export
+from keras_ortho._validation import validate_choice
+from keras_ortho._validation import validate_float_in_range
+from keras_ortho.metrics._features import label_array
+from keras_ortho.metrics.class_activation_maps import _maps_and_predictions
+
+BOX_COMPONENTS = ("largest", "all")
+EMPTY_BOX = (-1, -1, -1, -1)
+
+
+@keras_ortho_export
+def bounding_boxes(maps, threshold=0.2, component="largest"):
+    """The box around the thresholded part of each map.
+
+    A pixel is kept when `map >= threshold * max(map)` and `max(map) > 0`.
+    With `component="largest"` the box encloses the largest 8-connected
+    region of kept pixels (ties go to the region whose last pixel in raster
+    order comes first); with `"all"`, every kept pixel.
+
+    Args:
+        maps: `(N, H, W)` maps, e.g. from `class_activation_maps`.
+        threshold: `tau` in [0, 1] (0.2 is the common weakly supervised
+            localisation default).
+        component: `"largest"` or `"all"`.
+
+    Returns:
+        int NumPy boxes `(N, 4)`, `(x0, y0, x1, y1)` inclusive, with
+        `(-1, -1, -1, -1)` where no pixel is kept.
+
+    Example:
+
+    ```python
+    boxes = keras_ortho.metrics.bounding_boxes(maps, threshold=0.2)
+    ```
+
+    Reference:
+        Zhou et al., CVPR 2016; J. Choe et al., "Evaluating Weakly Supervised
+        Object Localization Methods Right", CVPR 2020 (largest component).
+    """
+    threshold = validate_float_in_range(threshold, "threshold", 0, 1)
+    component = validate_choice(component, "component", BOX_COMPONENTS)
+    maps = np.asarray(ops.convert_to_numpy(maps), "float64")
+    if maps.ndim != 3:
+        raise ValueError(
+            "Invalid `maps`: expected a batch of maps (N, height, width). "
+            f"Received: maps of shape {maps.shape}"
+        )
+    peak = maps.max(axis=(1, 2), keepdims=True)
+    masks = (maps >= threshold * peak) & (peak > 0)
+    if component == "largest":
+        masks = _largest_components(masks)
+    boxes = np.full((len(maps), 4), EMPTY_BOX[0], dtype="int64")
+    for n, mask in enumerate(masks):
+        rows = np.flatnonzero(mask.any(axis=1))
+        cols = np.flatnonzero(mask.any(axis=0))
+        if rows.size:
+            boxes[n] = (cols[0], rows[0], cols[-1], rows[-1])
+    return boxes
+
+
+def _largest_components(masks):
+    """Keeps the largest 8-connected region of each mask.
+
+    Every kept pixel starts with its own raster index + 1 and repeatedly takes
+    the largest index in its 3x3 neighbourhood; when nothing changes, each
+    region carries one label, its largest pixel index.
+    """
+    num, height, width = masks.shape
+    labels = np.where(masks, np.arange(1, height * width + 1).reshape(height, width), 0)
+    while True:
+        padded = np.pad(labels, ((0, 0), (1, 1), (1, 1)))
+        neighbourhood = np.max(
+            [
+                padded[:, dy : dy + height, dx : dx + width]
+                for dy in range(3)
+                for dx in range(3)
+            ],
+            axis=0,
+        )
+        updated = np.where(masks, neighbourhood, 0)
+        if np.array_equal(updated, labels):
+            break
+        labels = updated
+    largest = np.zeros_like(masks)
+    for n in range(num):
+        sizes = np.bincount(labels[n].ravel(), minlength=2)
+        sizes[0] = 0
+        if sizes.max() > 0:
+            largest[n] = labels[n] == np.argmax(sizes)
+    return largest
+
+
+@keras_ortho_export
+def box_iou(boxes, ground_truth):
+    """Intersection over union of paired boxes, in inclusive pixel coordinates.
+
+    ```
+    area(x0, y0, x1, y1) = (x1 - x0 + 1) (y1 - y0 + 1)
+    IoU = area(A ∩ B) / (area(A) + area(B) - area(A ∩ B))
+    ```
+
+    An empty box `(-1, -1, -1, -1)` has IoU 0 with everything.
+
+    Args:
+        boxes: `(N, 4)` boxes `(x0, y0, x1, y1)`.
+        ground_truth: `(N, 4)` boxes, paired with `boxes`.
+
+    Returns:
+        float NumPy IoUs `(N,)`.
+
+    Example:
+
+    ```python
+    iou = keras_ortho.metrics.box_iou([[0, 0, 9, 9]], [[5, 0, 14, 9]])  # 1/3
+    ```
+    """
+    boxes = _box_array(boxes, "boxes")
+    ground_truth = _box_array(ground_truth, "ground_truth")
+    if boxes.shape != ground_truth.shape:
+        raise ValueError(
+            "Invalid `ground_truth`: expected one box per box in `boxes` "
+            f"{boxes.shape}. Received: ground_truth of shape {ground_truth.shape}"
+        )
+    low = np.maximum(boxes[:, :2], ground_truth[:, :2])
+    high = np.minimum(boxes[:, 2:], ground_truth[:, 2:])
+    intersection = np.prod(np.clip(high - low + 1, 0, None), axis=1)
+    union = _area(boxes) + _area(ground_truth) - intersection
+    empty = np.all(boxes == EMPTY_BOX, axis=1) | np.all(
+        ground_truth == EMPTY_BOX, axis=1
+    )
+    return np.where(empty | (union <= 0), 0.0, intersection / np.maximum(union, 1))
+
+
+def _area(boxes):
+    return np.prod(np.clip(boxes[:, 2:] - boxes[:, :2] + 1, 0, None), axis=1)
+
+
+def _box_array(boxes, name):
+    boxes = np.asarray(ops.convert_to_numpy(boxes)).astype("int64")
+    if boxes.ndim != 2 or boxes.shape[1] != 4:
+        raise ValueError(
+            f"Invalid `{name}`: expected boxes of shape (N, 4) as (x0, y0, x1, "
+            f"y1). Received: {name} of shape {boxes.shape}"
+        )
+    return boxes
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalizationScore:
+    """Box localisation of class activation maps.
+
+    Attributes:
+        gt_known_accuracy: the fraction of images whose true-class box has
+            IoU >= `iou_threshold` with the ground truth.
+        top1_accuracy: the fraction that are also classified correctly.
+        iou: float `(N,)`, the IoU per image.
+        boxes: int `(N, 4)`, the predicted boxes.
+        predicted_classes: int `(N,)`, the model's top-1 classes.
+    """
+
+    gt_known_accuracy: float
+    top1_accuracy: float
+    iou: np.ndarray
+    boxes: np.ndarray
+    predicted_classes: np.ndarray
+
+
+@keras_ortho_export
+def localization_score(
+    model,
+    images,
+    ground_truth_boxes,
+    labels,
+    threshold=0.2,
+    iou_threshold=0.5,
+    method="cam",
+    component="largest",
+    classifier_layer=None,
+    batch_size=64,
+):
+    """GT-known and top-1 localisation accuracy of a GAP model's CAMs.
+
+    For each image the map of its true class is upsampled to the image size
+    and min-max normalised (`class_activation_maps`), boxed
+    (`bounding_boxes`) and compared with the ground-truth box (`box_iou`):
+
+    ```
+    GT-known = mean_i [IoU_i >= iou_threshold]
+    top-1    = mean_i [IoU_i >= iou_threshold and argmax_k logit_ik = y_i]
+    ```
+
+    Args:
+        model: a GAP classifier (see `class_activation_maps`).
+        images: `(N, H, W, channels)` images, as the model takes them.
+        ground_truth_boxes: `(N, 4)` boxes `(x0, y0, x1, y1)`, inclusive, in
+            the images' pixel coordinates (rescale them if the images were
+            resized; Tiny ImageNet's boxes are for its 64x64 images).
+        labels: the true classes, integer `(N,)` or one-hot `(N, K)`.
+        threshold: the box threshold `tau` in [0, 1].
+        iou_threshold: the IoU counted as a hit, in [0, 1].
+        method: `"cam"` or `"grad_cam"` (their normalised maps coincide
+            wherever the CAM is positive).
+        component: `"largest"` or `"all"` (see `bounding_boxes`).
+        classifier_layer: see `class_activation_maps`.
+        batch_size: images per forward pass.
+
+    Returns:
+        A `LocalizationScore`.
+
+    Example:
+
+    ```python
+    score = keras_ortho.metrics.localization_score(model, images, boxes, labels)
+    print(score.gt_known_accuracy, score.top1_accuracy)
+    ```
+
+    Reference:
+        Zhou et al., CVPR 2016; Choe et al., CVPR 2020 (GT-known and top-1
+        localisation). The protocol of Choi, Som, Turaga (arXiv 2009.10762) is
+        unavailable; this is the reconstruction of `research/os.md` section 4.3.
+    """
+    threshold = validate_float_in_range(threshold, "threshold", 0, 1)
+    iou_threshold = validate_float_in_range(iou_threshold, "iou_threshold", 0, 1)
+    labels = label_array(labels, len(images)).astype("int64")
+    maps, predicted = _maps_and_predictions(
+        model, images, labels, method, True, True, classifier_layer, batch_size
+    )
+    boxes = bounding_boxes(maps, threshold=threshold, component=component)
+    iou = box_iou(boxes, ground_truth_boxes)
+    hit = iou >= iou_threshold
+    return LocalizationScore(
+        gt_known_accuracy=float(hit.mean()),
+        top1_accuracy=float((hit & (predicted == labels)).mean()),
+        iou=iou,
+        boxes=boxes,
+        predicted_classes=predicted,
+    )
