@@ -259,11 +259,23 @@ def on_gpu(info):
     return not info["device"].startswith("cpu")
 
 
+def print_environment(info):
+    """One indented line of `environment()`'s entries."""
+    print("  " + ", ".join(f"{k}={v}" for k, v in info.items()))
+
+
+def write_results(path, info, results):
+    """Writes `{"environment": info, "results": results}` as JSON to `path`."""
+    with open(path, "w") as file:
+        json.dump({"environment": info, "results": results}, file, indent=2)
+    print(f"wrote {path}")
+
+
 def report(title, info, settings, results, goals):
     """Prints the environment and the table; `goals` maps a candidate to its
     goal ratio on this device (absent: reported for information)."""
     print(f"\n{title}")
-    print("  " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    print_environment(info)
     print("  " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     header = (
         f"{'configuration':<16}{'median ms':>11}{'min ms':>10}"

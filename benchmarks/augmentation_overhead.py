@@ -26,6 +26,7 @@ import numpy as np
 
 from keras_ortho import data
 from keras_ortho import models
+from keras_ortho.recipes import MixingDraw
 from keras_ortho.recipes import MixWithPartners
 from keras_ortho.recipes import SampleMixing
 
@@ -61,13 +62,9 @@ def training_model(depth, augmentation, jit_compile, weights_from=None):
     elif augmentation == "cutout":
         x = data.Cutout(16)(x)
     elif augmentation in MIXINGS:
-        draw = [
-            keras.Input((), dtype="int32", name="partners"),
-            keras.Input((), dtype="float32", name="image_weights"),
-            keras.Input((4,), dtype="int32", name="boxes"),
-        ]
-        x = MixWithPartners()([x, *draw])
-        inputs = [images, *draw]
+        draw = MixingDraw.symbolic_inputs()
+        x = MixWithPartners()([x, *draw.values()])
+        inputs = {"images": images, **draw}
     classifier = models.resnet_cifar(depth, num_classes=NUM_CLASSES)
     if weights_from is not None:
         _timing.copy_weights(weights_from, classifier)
@@ -88,7 +85,10 @@ def batch_for(augmentation, images, labels, seed):
         return images, labels
     rng = np.random.default_rng(seed)
     draw = MIXINGS[augmentation].draw(rng, len(labels), *IMAGE_SHAPE[:2])
-    x = [images, *(keras.ops.convert_to_tensor(a) for a in draw[:3])]
+    x = {
+        name: keras.ops.convert_to_tensor(array)
+        for name, array in draw.model_inputs(images).items()
+    }
     soft = draw.soft_labels(keras.ops.convert_to_numpy(labels), NUM_CLASSES)
     return x, keras.ops.convert_to_tensor(soft)
 

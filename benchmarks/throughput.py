@@ -21,7 +21,6 @@ The GPU model, backend and library versions are printed with every figure.
 """
 
 import argparse
-import json
 import tempfile
 import time
 
@@ -146,7 +145,7 @@ def measure(args, batch_size, policy):
 def main(argv=None):
     args = parse_arguments(argv)
     info = _timing.environment()
-    print("  " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    _timing.print_environment(info)
     results = []
     for batch_size, policy in args.configs:
         keras.backend.clear_session()
@@ -159,9 +158,7 @@ def main(argv=None):
             f"{info['device']}, {info['backend']}"
         )
     if args.json:
-        with open(args.json, "w") as file:
-            json.dump({"environment": info, "results": results}, file, indent=2)
-        print(f"wrote {args.json}")
+        _timing.write_results(args.json, info, results)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ the device, backend and versions:
 """
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -84,7 +83,7 @@ class EpochClock(keras.callbacks.Callback):
 def main(argv=None):
     args = parse_arguments(argv)
     info = _timing.environment()
-    print("  " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    _timing.print_environment(info)
     dataset = data.load_cifar10_jpeg(args.data)
     results = []
     for methods in args.methods:
@@ -123,9 +122,7 @@ def main(argv=None):
             f"{info['device']}, {info['backend']}"
         )
     if args.json:
-        with open(args.json, "w") as file:
-            json.dump({"environment": info, "results": results}, file, indent=2)
-        print(f"wrote {args.json}")
+        _timing.write_results(args.json, info, results)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """The `keras-ortho` console script: `keras-ortho train ...`, `keras-ortho
-compare ...`.
+compare ...`, `keras-ortho report RUN_DIR`.
 
 Each subcommand is a function `_add_<name>_command(subparsers)` that declares
 its options and sets `handler`, a function of the parsed arguments returning
@@ -13,9 +13,10 @@ import sys
 
 from keras_ortho import recipes
 from keras_ortho.data import DATASET_NAMES
+from keras_ortho.data import load_dataset
 from keras_ortho.recipes.results import RESULTS_CSV
 from keras_ortho.recipes.results import RESULTS_JSON
-from keras_ortho.report import add_report_command
+from keras_ortho.report import write_report
 
 DEFAULT_RUNS_DIR = "runs"
 
@@ -162,6 +163,55 @@ def _add_compare_command(subparsers):
     parser.set_defaults(handler=_compare, parser=parser)
 
 
+def _add_report_command(subparsers):
+    parser = subparsers.add_parser(
+        "report",
+        help="write the diagnostic plots of a run as PNG files and an HTML page",
+        description="Write the plots of a training (or comparison) run "
+        "directory to RUN_DIR/report: training curves, filter Gram matrices "
+        "and, with model.keras and the test images, the reliability diagram, "
+        "feature cosine histograms, sub-selection curves and class "
+        "activation maps, with an index.html page.",
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="the run directory")
+    parser.add_argument(
+        "--output-dir", default=None, help="where to write (default: RUN_DIR/report)"
+    )
+    parser.add_argument(
+        "--dataset",
+        default=None,
+        choices=DATASET_NAMES,
+        help="dataset of the test images (default: the one in results.json)",
+    )
+    parser.add_argument("--data-dir", default=None, help="local copy of the dataset")
+    parser.add_argument(
+        "--max-images", type=int, default=1000, help="test images to evaluate"
+    )
+    parser.add_argument(
+        "--cam-images", type=int, default=16, help="class activation maps to draw"
+    )
+    parser.set_defaults(handler=_write_report, parser=parser)
+
+
+def _write_report(arguments):
+    dataset = None
+    if arguments.dataset is not None:
+        dataset = load_dataset(arguments.dataset, data_dir=arguments.data_dir)
+    try:
+        path = write_report(
+            arguments.run_dir,
+            output_dir=arguments.output_dir,
+            dataset=dataset,
+            data_dir=arguments.data_dir,
+            max_images=arguments.max_images,
+            cam_images=arguments.cam_images,
+        )
+    except (TypeError, ValueError) as error:
+        arguments.parser.error(str(error))
+    print(f"Report: {path}")
+    return 0
+
+
 def build_parser():
     """The argument parser of `keras-ortho`, with one subparser per command."""
     parser = argparse.ArgumentParser(
@@ -171,7 +221,7 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_train_command(subparsers)
     _add_compare_command(subparsers)
-    add_report_command(subparsers)
+    _add_report_command(subparsers)
     return parser
 
 

@@ -4,6 +4,7 @@ comparison."""
 
 from keras_ortho.recipes.comparison import compare
 from keras_ortho.recipes.coupled_weight_decay import CoupledWeightDecaySGD
+from keras_ortho.recipes.evaluation import evaluate
 from keras_ortho.recipes.methods import DEFAULT_FACTORS
 from keras_ortho.recipes.methods import METHOD_NAMES
 from keras_ortho.recipes.methods import MethodComponents
@@ -22,6 +23,5 @@ from keras_ortho.recipes.sample_mixing import SampleMixing
 from keras_ortho.recipes.schedules import WarmupMultiStepDecay
 from keras_ortho.recipes.training import TrainingRun
 from keras_ortho.recipes.training import build_classifier
-from keras_ortho.recipes.training import evaluate
 from keras_ortho.recipes.training import make_optimizer
 from keras_ortho.recipes.training import train

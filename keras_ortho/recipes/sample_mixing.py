@@ -59,6 +59,16 @@ class MixingDraw(NamedTuple):
             np.ones(batch_size, np.float32),
         )
 
+    @staticmethod
+    def symbolic_inputs():
+        """The `keras.Input`s a model takes a draw through, keyed and named as
+        `model_inputs` keys the arrays, in `MixWithPartners`' order."""
+        return {
+            PARTNERS: keras.Input((), dtype="int32", name=PARTNERS),
+            IMAGE_WEIGHTS: keras.Input((), dtype="float32", name=IMAGE_WEIGHTS),
+            BOXES: keras.Input((4,), dtype="int32", name=BOXES),
+        }
+
     def model_inputs(self, images):
         """The training model's inputs: `images` and this draw."""
         return {

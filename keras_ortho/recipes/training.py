@@ -9,7 +9,6 @@ import keras
 import numpy as np
 
 from keras_ortho import data as ortho_data
-from keras_ortho import metrics
 from keras_ortho import models
 from keras_ortho._validation import validate_optional_path
 from keras_ortho.models.with_features import FEATURES
@@ -17,13 +16,11 @@ from keras_ortho.models.with_features import LOGITS
 from keras_ortho.recipes._batches import EpochSeeding
 from keras_ortho.recipes._batches import EpochShuffledBatches
 from keras_ortho.recipes.coupled_weight_decay import CoupledWeightDecaySGD
+from keras_ortho.recipes.evaluation import evaluate
 from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
 from keras_ortho.recipes.recipe import Recipe
 from keras_ortho.recipes.results import write_results
-from keras_ortho.recipes.sample_mixing import BOXES
-from keras_ortho.recipes.sample_mixing import IMAGE_WEIGHTS
-from keras_ortho.recipes.sample_mixing import PARTNERS
 from keras_ortho.recipes.sample_mixing import MixingDraw
 from keras_ortho.recipes.sample_mixing import MixWithPartners
 from keras_ortho.recipes.schedules import WarmupMultiStepDecay
@@ -31,7 +28,6 @@ from keras_ortho.recipes.schedules import WarmupMultiStepDecay
 BACKUP_DIR = "backup"
 HISTORY_FILE = "history.csv"
 MODEL_FILE = "model.keras"
-EVALUATION_BATCH_SIZE = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -184,13 +180,9 @@ def _training_model(classifier, feature_model, components, input_shape, recipe):
         x = layer(x)
     inputs = images
     if recipe.mixing is not None:
-        draw = [
-            keras.Input((), dtype="int32", name=PARTNERS),
-            keras.Input((), dtype="float32", name=IMAGE_WEIGHTS),
-            keras.Input((4,), dtype="int32", name=BOXES),
-        ]
-        x = MixWithPartners(name="mix_with_partners")([x, *draw])
-        inputs = {"images": images, **{tensor.name: tensor for tensor in draw}}
+        draw = MixingDraw.symbolic_inputs()
+        x = MixWithPartners(name="mix_with_partners")([x, *draw.values()])
+        inputs = {"images": images, **draw}
     network = classifier if components.feature_loss is None else feature_model
     return keras.Model(inputs, network(x), name=f"{classifier.name}_training")
 
@@ -238,39 +230,6 @@ def _validation_data(splits, recipe, components, num_classes):
         identity.model_inputs(splits.x_val),
         identity.soft_labels(splits.y_val, num_classes),
     )
-
-
-def evaluate(feature_model, x_test, y_test):
-    """Test accuracy, ECE, OPL's feature statistics and filter orthogonality.
-
-    Args:
-        feature_model: a model with outputs `{"logits", "features"}`
-            (`keras_ortho.models.with_features` of the classifier).
-        x_test: test images.
-        y_test: integer test labels.
-
-    Returns:
-        A dict: `test_accuracy`, `ece` (15 bins), `feature_s` and
-        `feature_d` (OPL's mean same-class and |different-class| cosine of
-        the pooled test features), `filter_so_residual` and
-        `filter_coherence` (means over the convolution and Dense kernels of
-        `||W^T W - I||_F^2` and of the mutual coherence).
-    """
-    outputs = feature_model.predict(
-        x_test, batch_size=min(EVALUATION_BATCH_SIZE, len(x_test)), verbose=0
-    )
-    logits = np.asarray(outputs[LOGITS], dtype=np.float32)
-    features = np.asarray(outputs[FEATURES], dtype=np.float32)
-    statistics = metrics.opl_statistics(features, y_test)
-    records = metrics.filter_orthogonality(feature_model)
-    return {
-        "test_accuracy": float(np.mean(np.argmax(logits, axis=-1) == y_test)),
-        "ece": metrics.expected_calibration_error(y_test, logits, from_logits=True),
-        "feature_s": statistics.s,
-        "feature_d": statistics.d,
-        "filter_so_residual": float(np.mean([r.so_residual for r in records])),
-        "filter_coherence": float(np.mean([r.mutual_coherence for r in records])),
-    }
 
 
 def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callbacks=()):

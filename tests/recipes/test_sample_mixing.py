@@ -167,22 +167,17 @@ def test_invalid_arguments():
 
 def _mixing_model():
     images = keras.Input((8, 8, 3), dtype="uint8", name="images")
-    draw_inputs = [
-        keras.Input((), dtype="int32", name="partners"),
-        keras.Input((), dtype="float32", name="weights"),
-        keras.Input((4,), dtype="int32", name="boxes"),
-    ]
-    x = MixWithPartners()([images, *draw_inputs])
+    draw_inputs = MixingDraw.symbolic_inputs()
+    x = MixWithPartners()([images, *draw_inputs.values()])
     x = keras.layers.Rescaling(1 / 255)(x)
     logits = keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(x))
-    return keras.Model([images, *draw_inputs], logits)
+    return keras.Model({"images": images, **draw_inputs}, logits)
 
 
 def _mixed_batch():
     images = distinct_images(batch=4, size=8)
     draw = SampleMixing(cutmix_alpha=1.0).draw(np.random.default_rng(1), 4, 8, 8)
-    x = [images, draw.partners, draw.image_weights, draw.boxes]
-    return x, draw.soft_labels(np.array([0, 1, 2, 0]), 3)
+    return draw.model_inputs(images), draw.soft_labels(np.array([0, 1, 2, 0]), 3)
 
 
 def test_jit_fit():
