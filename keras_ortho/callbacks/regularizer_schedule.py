@@ -92,9 +92,17 @@ class RegularizerSchedule(keras.callbacks.Callback):
     """Sets the factor of orthogonality regularizers at the start of each epoch.
 
     At the start of epoch `e` (0-based) each regularizer's `factor` becomes
-    `schedule(e, initial_factor)`, where `initial_factor` is its factor when
-    this callback first saw it (at the first `on_train_begin`, so a second
-    `fit(initial_epoch=...)` continues the same schedule).
+    `schedule(e, initial_factor)`: a function of the epoch and of the
+    regularizer's `initial_factor`, never of the factor the previous epoch
+    left. `initial_factor` is the regularizer's factor when a schedule first
+    met it; it is kept on the regularizer and saved in its config. So a run
+    resumes exactly where an uninterrupted one would be: a second
+    `fit(initial_epoch=...)`, a new `RegularizerSchedule` on the same model,
+    `keras.callbacks.BackupAndRestore` after an interruption (on the same
+    model, or on one built anew by the same code), or a model loaded from a
+    `.keras` file saved mid-schedule and trained on with
+    `fit(initial_epoch=...)`. To start a new schedule from the current factor
+    instead, set the regularizers' `initial_factor` to `None` first.
 
     A regularizer's factor is a Python float baked into the train step when
     it is traced, which costs nothing per step. When a factor changes, the
@@ -146,8 +154,6 @@ class RegularizerSchedule(keras.callbacks.Callback):
         self.schedule = schedule
         self.regularizers = _validate_regularizers(regularizers)
         self.verbose = validate_int(verbose, "verbose", minimum=0, maximum=1)
-        # id(regularizer) -> (regularizer, initial factor), kept across fits.
-        self._initial_factors = {}
         self._scheduled = []
 
     @classmethod
@@ -192,15 +198,14 @@ class RegularizerSchedule(keras.callbacks.Callback):
                 )
             scheduled = list(self.regularizers)
         for regularizer in scheduled:
-            self._initial_factors.setdefault(
-                id(regularizer), (regularizer, regularizer.factor)
-            )
+            if regularizer.initial_factor is None:
+                regularizer.initial_factor = regularizer.factor
         self._scheduled = scheduled
 
     def on_epoch_begin(self, epoch, logs=None):
         changed = False
         for regularizer in self._scheduled:
-            _, initial = self._initial_factors[id(regularizer)]
+            initial = regularizer.initial_factor
             factor = validate_non_negative_float(
                 self.schedule(epoch, initial), f"schedule({epoch}, {initial!r})"
             )
@@ -222,8 +227,7 @@ class RegularizerSchedule(keras.callbacks.Callback):
     def _factor_logs(self):
         by_initial = {}
         for regularizer in self._scheduled:
-            _, initial = self._initial_factors[id(regularizer)]
-            by_initial.setdefault(initial, regularizer.factor)
+            by_initial.setdefault(regularizer.initial_factor, regularizer.factor)
         if len(by_initial) == 1:
             return {"ortho_factor": next(iter(by_initial.values()))}
         return {f"ortho_factor_{initial!r}": f for initial, f in by_initial.items()}

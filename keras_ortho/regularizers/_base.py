@@ -20,6 +20,13 @@ class OrthogonalityRegularizer(keras.regularizers.Regularizer):
     `keras_ortho.callbacks.RegularizerSchedule` does both. A factor of 0 skips
     the penalty's computation altogether.
 
+    `initial_factor` is the factor a schedule computes the current `factor`
+    from: `RegularizerSchedule` sets it to `factor` when it first meets the
+    regularizer (`None` until then) and saves it in the config, so that a
+    model loaded from a `.keras` file resumes its schedule from the same
+    starting factor. Set it back to `None` to start a new schedule from the
+    current factor.
+
     Args:
         factor: the weight of the penalty, a finite number >= 0.
         kernel_layout: how the kernel is stored: `"auto"` (a 2-D weight is a
@@ -32,6 +39,7 @@ class OrthogonalityRegularizer(keras.regularizers.Regularizer):
 
     def __init__(self, factor, kernel_layout="auto"):
         self.factor = factor
+        self.initial_factor = None
         self.kernel_layout = validate_choice(
             kernel_layout, "kernel_layout", KERNEL_LAYOUTS
         )
@@ -59,7 +67,21 @@ class OrthogonalityRegularizer(keras.regularizers.Regularizer):
         )
 
     def get_config(self):
-        return {"factor": self.factor, "kernel_layout": self.kernel_layout}
+        config = {"factor": self.factor, "kernel_layout": self.kernel_layout}
+        if self.initial_factor is not None:
+            config["initial_factor"] = self.initial_factor
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        initial_factor = config.pop("initial_factor", None)
+        regularizer = cls(**config)
+        if initial_factor is not None:
+            regularizer.initial_factor = validate_non_negative_float(
+                initial_factor, "initial_factor"
+            )
+        return regularizer
 
     def __repr__(self):
         options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())

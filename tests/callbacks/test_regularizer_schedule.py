@@ -72,9 +72,17 @@ def _penalties(model):
     )
 
 
-def _fit(model, schedule, epochs, jit_compile, extra_callbacks=(), **fit_kwargs):
+def _fit(
+    model,
+    schedule,
+    epochs,
+    jit_compile,
+    extra_callbacks=(),
+    learning_rate=0.0,
+    **fit_kwargs,
+):
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=0.0),
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
         loss="mse",
         jit_compile=jit_compile,
     )
@@ -261,3 +269,110 @@ def test_invalid_srip_arguments(kwargs, error, match):
         callbacks.srip_step_schedule(**kwargs)
     with pytest.raises(error, match=match):
         callbacks.RegularizerSchedule.srip(**kwargs)
+
+
+# Resuming: epochs 0-4 of an uninterrupted run against the same epochs split
+# at epoch 3, the factor changing at epochs 1, 2 and 4 and not at the split.
+# The only gradient is the penalty's, so the kernels, and the later losses,
+# record every factor used before.
+RESUME_EPOCHS, SPLIT_EPOCH = 5, 3
+RESUME_LEARNING_RATE = 0.05
+
+
+def _seeded_model():
+    keras.utils.set_random_seed(7)
+    return _model()
+
+
+def _resume_fit(model, schedule, epochs, **kwargs):
+    return _fit(
+        model,
+        schedule,
+        epochs=epochs,
+        jit_compile=False,
+        learning_rate=RESUME_LEARNING_RATE,
+        **kwargs,
+    )
+
+
+def _resume_schedule():
+    return callbacks.RegularizerSchedule.srip(
+        epochs=(1, 2, 4), multipliers=(1e-3, 1e-4, 0.0)
+    )
+
+
+class _Interrupt(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == SPLIT_EPOCH:
+            raise RuntimeError("Interrupted")
+
+
+def _uninterrupted_history():
+    return _resume_fit(_seeded_model(), _resume_schedule(), RESUME_EPOCHS)
+
+
+def _assert_resumed_as_uninterrupted(resumed, uninterrupted):
+    np.testing.assert_allclose(
+        resumed["ortho_factor"], uninterrupted["ortho_factor"][SPLIT_EPOCH:], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        resumed["loss"], uninterrupted["loss"][SPLIT_EPOCH:], rtol=1e-6
+    )
+
+
+def test_resume_from_a_keras_file_matches_an_uninterrupted_run(tmp_path):
+    uninterrupted = _uninterrupted_history()
+    assert uninterrupted["ortho_factor"] == pytest.approx(
+        [0.5, 5e-4, 5e-5, 5e-5, 0.0], rel=1e-12
+    )
+    model = _seeded_model()
+    _resume_fit(model, _resume_schedule(), SPLIT_EPOCH)
+    model.save(tmp_path / "model.keras")
+
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    regularizer = loaded.layers[0].kernel.regularizer
+    # The current factor and the factor the schedule started from.
+    assert regularizer.factor == pytest.approx(5e-5, rel=1e-12)
+    assert regularizer.initial_factor == 0.5
+    resumed = _resume_fit(
+        loaded, _resume_schedule(), RESUME_EPOCHS, initial_epoch=SPLIT_EPOCH
+    )
+    _assert_resumed_as_uninterrupted(resumed, uninterrupted)
+
+
+@pytest.mark.parametrize("rebuilt", [False, True], ids=["same_model", "rebuilt"])
+def test_resume_from_backup_and_restore_matches_an_uninterrupted_run(tmp_path, rebuilt):
+    uninterrupted = _uninterrupted_history()
+    model = _seeded_model()
+    with pytest.raises(RuntimeError, match="Interrupted"):
+        _resume_fit(
+            model,
+            _resume_schedule(),
+            RESUME_EPOCHS,
+            extra_callbacks=[
+                keras.callbacks.BackupAndRestore(tmp_path / "backup"),
+                _Interrupt(),
+            ],
+        )
+    if rebuilt:
+        # As in a new process: the same code builds the model anew.
+        model = _model()
+    # A new schedule and a new backup callback, as a restarted script makes.
+    resumed = _resume_fit(
+        model,
+        _resume_schedule(),
+        RESUME_EPOCHS,
+        extra_callbacks=[keras.callbacks.BackupAndRestore(tmp_path / "backup")],
+    )
+    _assert_resumed_as_uninterrupted(resumed, uninterrupted)
+
+
+def test_initial_factor_none_starts_a_new_schedule_from_the_current_factor():
+    model = _model()
+    _fit(model, _resume_schedule(), epochs=2, jit_compile=False)
+    for layer in model.layers:
+        layer.kernel.regularizer.initial_factor = None
+
+    history = _fit(model, _resume_schedule(), epochs=2, jit_compile=False)
+
+    np.testing.assert_allclose(history["ortho_factor"], [5e-4, 5e-7], rtol=1e-12)
