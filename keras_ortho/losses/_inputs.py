@@ -1,14 +1,20 @@
 """Checks and conversions of `(y_true, y_pred)` shared by the feature losses.
 
 Shapes are checked when the loss is traced, from static shapes. Label values
-can only be checked where they are concrete: on eager calls (a direct call of
-the loss, or `fit` with `run_eagerly=True`). Inside a compiled step (XLA,
-`tf.function`, `jax.jit`) the values are unknown when the step is traced, so
-those checks are skipped and labels are used as given.
+are checked only where reading them is free: when they are concrete and
+already in host memory (NumPy arrays, or CPU tensors on an eager call: a
+direct call of the loss, or an eager training step on a CPU). Inside a
+compiled step (XLA, `tf.function`, `jax.jit`, `torch.compile`) the values are
+unknown when the step is traced, and on an accelerator reading them would
+copy them to the host and stall the device every step (the default eager
+`fit` on the torch backend); there the checks are skipped and labels are used
+as given, as Keras' own losses use them.
 """
 
 import numpy as np
 from keras import ops
+
+from keras_ortho._host_values import host_values
 
 
 def features_of(y_pred):
@@ -50,16 +56,8 @@ def class_ids_of(y_true, features, num_classes=None):
     return ops.cast(ops.reshape(y_true, (-1,)), "float32")
 
 
-def _concrete_values(x):
-    """The NumPy values of `x`, or None while a compiled step is traced."""
-    try:
-        return np.asarray(ops.convert_to_numpy(x))
-    except Exception:  # symbolic (tf.function) or traced (jax.jit) tensor
-        return None
-
-
 def _check_label_values(y_true, one_hot, num_classes):
-    values = _concrete_values(y_true)
+    values = host_values(y_true)
     if values is None:
         return
     if one_hot:
