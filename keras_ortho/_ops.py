@@ -1,7 +1,9 @@
 """Numerics shared across regularizers, losses, layers and metrics.
 
 Everything here uses `keras.ops` only and is safe for zero vectors: a zero
-vector normalises to zero with a zero gradient, never NaN or Inf.
+vector normalises to zero with a zero gradient, never NaN or Inf. The guards
+test for zero, never for "nonzero": a NaN (or Inf) norm fails every comparison,
+so it must take the computing branch and come out NaN, never a finite value.
 """
 
 from keras import ops
@@ -20,20 +22,21 @@ def l2_normalize(x, axis=-1):
     guarded so the gradient at a zero vector is exactly zero.
     """
     squared_norm = ops.sum(ops.square(x), axis=axis, keepdims=True)
-    is_nonzero = squared_norm > _NORM_EPSILON_SQUARED
-    safe_squared_norm = ops.where(is_nonzero, squared_norm, ops.ones_like(squared_norm))
+    is_zero = squared_norm <= _NORM_EPSILON_SQUARED
+    safe_squared_norm = ops.where(is_zero, ops.ones_like(squared_norm), squared_norm)
     inverse_norm = ops.where(
-        is_nonzero, ops.rsqrt(safe_squared_norm), ops.zeros_like(squared_norm)
+        is_zero, ops.zeros_like(squared_norm), ops.rsqrt(safe_squared_norm)
     )
     return x * inverse_norm
 
 
 def safe_norm(x, axis=None, keepdims=False):
-    """L2 norm with a zero (not NaN) gradient at the zero vector."""
+    """L2 norm with a zero (not NaN) gradient at the zero vector; NaN for a
+    NaN entry."""
     squared = ops.sum(ops.square(x), axis=axis, keepdims=keepdims)
-    is_nonzero = squared > _NORM_EPSILON_SQUARED
-    safe_squared = ops.where(is_nonzero, squared, ops.ones_like(squared))
-    return ops.where(is_nonzero, ops.sqrt(safe_squared), ops.zeros_like(squared))
+    is_zero = squared <= _NORM_EPSILON_SQUARED
+    safe_squared = ops.where(is_zero, ops.ones_like(squared), squared)
+    return ops.where(is_zero, ops.zeros_like(squared), ops.sqrt(safe_squared))
 
 
 def gram_minus_identity(matrix, side):

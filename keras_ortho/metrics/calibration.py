@@ -282,7 +282,8 @@ def negative_log_likelihood(y_true, y_pred, from_logits=False, sample_weight=Non
 
     Probabilities are floored at 1e-7 before the logarithm (as Keras'
     probability-space cross-entropy clips them); with `from_logits=True` the
-    log-softmax is exact. With `sample_weight` the mean is weighted.
+    log-softmax is exact. With `sample_weight` the mean is weighted. A NaN
+    or Inf in `y_pred` gives NaN.
 
     Args:
         y_true: integer labels `(N,)` or `(N, 1)`, or one-hot labels `(N, K)`.
@@ -308,7 +309,13 @@ def negative_log_likelihood(y_true, y_pred, from_logits=False, sample_weight=Non
     if from_logits:
         log_probs = ops.log_softmax(y_pred, axis=-1)
     else:
-        log_probs = ops.log(ops.clip(y_pred, _PROBABILITY_FLOOR, 1.0))
+        # The clip floors zero probabilities only: a NaN or Inf entry gives a
+        # NaN row, never a value clipped into range.
+        log_probs = ops.where(
+            ops.isfinite(y_pred),
+            ops.log(ops.clip(y_pred, _PROBABILITY_FLOOR, 1.0)),
+            float("nan"),
+        )
     num_classes = y_pred.shape[-1]
     true_log_prob = ops.sum(log_probs * ops.one_hot(labels, num_classes), axis=-1)
     return _weighted_mean(-true_log_prob, _sample_weights(sample_weight, labels))

@@ -155,6 +155,18 @@ def test_edge_cases_are_finite(features, labels, want):
     np.testing.assert_allclose(value, expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("absolute", ["elementwise", "none", "mean"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_features_give_nan(bad, absolute):
+    # Every anchor pairs with the bad row, so every sample is NaN.
+    features = SIGNED.copy()
+    features[4, 2] = bad
+    per_sample = losses.orthogonal_projection_loss(LABELS, features, absolute=absolute)
+    assert np.all(np.isnan(toolkit.to_numpy(per_sample)))
+    loss = losses.OrthogonalProjectionLoss(absolute=absolute)
+    assert np.isnan(toolkit.to_numpy(loss(LABELS, features)))
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_low_precision_features_are_computed_in_float32(dtype):
     low = ops.cast(SIGNED, dtype)

@@ -70,6 +70,41 @@ def test_degenerate_batches_are_finite(gram, features):
     np.testing.assert_allclose(value, want, rtol=1e-6)
 
 
+@pytest.mark.parametrize("squared", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_features_give_nan(bad, squared):
+    # A NaN used to take the zero-norm branch and give 0.0, a perfect value.
+    features = FEATURES.copy()
+    features[2, 5] = bad
+    blocks = toolkit.to_numpy(
+        losses.orthogonal_sphere_loss(LABELS, features, 3, squared=squared)
+    )
+    # Per sample: only the sample with the bad entry is NaN; the mean is NaN.
+    assert np.isnan(blocks[2])
+    np.testing.assert_allclose(
+        np.delete(blocks, 2),
+        np.delete(reference.os_blocks_np(FEATURES, 3, squared=squared), 2),
+        rtol=1e-5,
+    )
+    assert np.isnan(toolkit.to_numpy(losses.OrthogonalSphereLoss(3)(LABELS, features)))
+    # The feature Gram is a batch quantity: every sample is NaN.
+    batch = losses.orthogonal_sphere_loss(
+        LABELS, features, gram="features", squared=squared
+    )
+    assert np.all(np.isnan(toolkit.to_numpy(batch)))
+
+
+def test_single_class_batches_are_finite():
+    # The labels are ignored: a single-class batch is just a batch.
+    value, grad = toolkit.value_and_grad(
+        lambda f: ops.mean(losses.orthogonal_sphere_loss(np.zeros(5), f, 3)), FEATURES
+    )
+    assert np.isfinite(value) and np.all(np.isfinite(grad))
+    np.testing.assert_allclose(
+        value, reference.os_blocks_np(FEATURES, 3).mean(), rtol=1e-5
+    )
+
+
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 def test_low_precision_features_are_computed_in_float32(dtype):
     low = ops.cast(FEATURES, dtype)

@@ -128,6 +128,26 @@ def test_zero_probability_of_true_class_is_finite():
     np.testing.assert_allclose(value, -np.log(1e-7) / 2, rtol=1e-5)
 
 
+@pytest.mark.parametrize("from_logits", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize(
+    "function",
+    [
+        metrics.expected_calibration_error,
+        metrics.maximum_calibration_error,
+        metrics.negative_log_likelihood,
+        metrics.brier_score,
+    ],
+    ids=lambda f: f.__name__,
+)
+def test_non_finite_predictions_are_never_a_finite_value(function, bad, from_logits):
+    # An Inf probability used to be clipped to 1 by the NLL: a finite value.
+    labels, probs, logits, _ = _random_predictions(3, n=20)
+    predictions = (logits if from_logits else probs).copy()
+    predictions[7, 1] = bad
+    assert not np.isfinite(function(labels, predictions, from_logits=from_logits))
+
+
 def test_perfect_predictions():
     probs = np.eye(3, dtype="float32")
     assert metrics.expected_calibration_error([0, 1, 2], probs) == 0.0

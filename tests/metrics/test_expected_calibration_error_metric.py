@@ -20,6 +20,19 @@ def test_hand_computed_example():
     np.testing.assert_allclose(_result(metric), HAND_ECE, rtol=1e-6)
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_prediction_gives_nan_until_reset(bad):
+    metric = metrics.ExpectedCalibrationError(num_bins=4)
+    probs = HAND_PROBS.copy()
+    probs[3, 2] = bad
+    metric.update_state(HAND_LABELS, probs)
+    metric.update_state(HAND_LABELS, HAND_PROBS)
+    assert np.isnan(_result(metric))
+    metric.reset_state()
+    metric.update_state(HAND_LABELS, HAND_PROBS)
+    np.testing.assert_allclose(_result(metric), HAND_ECE, rtol=1e-6)
+
+
 def test_streaming_equals_one_shot():
     rng = np.random.default_rng(0)
     logits = rng.normal(size=(90, 5)).astype("float32") * 2
