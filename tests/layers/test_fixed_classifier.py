@@ -206,6 +206,72 @@ def test_cosine_norm_is_reduced_in_float32(policy):
     np.testing.assert_allclose(logits[0], expected, atol=0.05)
 
 
+# (init kwargs, trainable weights, non-trainable weights)
+LAYER_CONTRACT_CASES = {
+    "dot": ({"seed": 3}, 0, 1),
+    "cosine_fixed_scale": ({"logits": "cosine", "scale": 8.0, "seed": 3}, 0, 1),
+    "cosine_learned_scale_bias": (
+        {"logits": "cosine", "scale": "learned", "use_bias": True, "seed": 3},
+        2,
+        1,
+    ),
+    "learned_vectors": (
+        {"init": "orthogonal", "trainable_vectors": True, "seed": 3},
+        1,
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", LAYER_CONTRACT_CASES)
+def test_passes_run_layer_test(case):
+    from keras.src.testing import TestCase
+
+    kwargs, trainable, non_trainable = LAYER_CONTRACT_CASES[case]
+    TestCase().run_layer_test(
+        layers.FixedClassifier,
+        init_kwargs={"units": UNITS, **kwargs},
+        input_shape=(2, 3, DIM),
+        expected_output_shape=(2, 3, UNITS),
+        expected_output_dtype="float32",
+        expected_num_trainable_weights=trainable,
+        expected_num_non_trainable_weights=non_trainable,
+        expected_num_seed_generators=0,
+        expected_num_losses=0,
+        supports_masking=False,
+    )
+
+
+@pytest.mark.parametrize("policy", toolkit.MIXED_POLICIES)
+@pytest.mark.parametrize("case", LAYER_CONTRACT_CASES)
+def test_outputs_are_in_the_compute_dtype(case, policy):
+    # `run_layer_test` checks this on TensorFlow and JAX only (it skips its
+    # mixed-precision check on a CPU-only torch), and under mixed_float16 only.
+    kwargs, _, _ = LAYER_CONTRACT_CASES[case]
+    layer = layers.FixedClassifier(UNITS, dtype=policy, **kwargs)
+    outputs = layer(_features())
+    assert keras.backend.standardize_dtype(outputs.dtype) == layer.compute_dtype
+    assert layer.compute_dtype == keras.DTypePolicy(policy).compute_dtype
+    for weight in layer.weights:
+        assert keras.backend.standardize_dtype(weight.dtype) == "float32"
+    symbolic = layer(keras.Input((DIM,), dtype="float32"))
+    assert keras.backend.standardize_dtype(symbolic.dtype) == layer.compute_dtype
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("logits", ["dot", "cosine"])
+def test_a_non_finite_feature_gives_no_finite_logit(logits, bad):
+    scale = 8.0 if logits == "cosine" else None
+    layer = layers.FixedClassifier(UNITS, logits=logits, scale=scale, seed=3)
+    features = _features()
+    features[1, 4] = bad
+    outputs = toolkit.to_numpy(layer(features))
+    assert not np.isfinite(outputs[1]).any()
+    if logits == "cosine":
+        assert np.isnan(outputs[1]).all()
+    assert np.isfinite(np.delete(outputs, 1, axis=0)).all()
+
+
 def test_symbolic_call_on_rank_three_input():
     inputs = keras.Input((7, DIM))
     outputs = layers.FixedClassifier(UNITS, seed=0)(inputs)
