@@ -57,6 +57,9 @@ def load_dataset(name, data_dir=None, **kwargs):
         ValueError: for an unknown `name`, or `"cifar10_jpeg"` without
             `data_dir`.
         TypeError: for keyword arguments the loader does not take.
+        FileNotFoundError: for a JPEG name whose `data_dir` holds no file.
+        ConnectionError: for a tfds name with neither a cache nor a prepared
+            copy, offline; the message names the offline alternatives.
 
     Example:
         ```python
@@ -81,8 +84,14 @@ def load_dataset(name, data_dir=None, **kwargs):
             ".npz file or the folder holding cifar10_jpeg.npz. Received: "
             "data_dir=None"
         )
-    elif os.path.isdir(data_dir):
-        path = os.path.join(data_dir, f"{name}.npz")
     else:
         path = data_dir
+        if os.path.isdir(data_dir):
+            path = os.path.join(data_dir, f"{name}.npz")
+        if not os.path.isfile(path):
+            raise FileNotFoundError(
+                f"Invalid value for argument `data_dir` (`--data-dir`): expected "
+                f"the CIFAR-10 JPEG .npz file or a folder holding {name}.npz. "
+                f"Received: data_dir={data_dir!r}; there is no file {path!r}."
+            )
     return dataclasses.replace(load_cifar10_jpeg(path), name=name)

@@ -45,7 +45,7 @@ def load_cifar10_jpeg(path):
         and int64 labels.
 
     Raises:
-        FileNotFoundError: if `path` does not exist.
+        FileNotFoundError: if `path` is not a file.
         ValueError: if the file lacks a key of the format or its offsets do
             not match its labels.
 
@@ -65,6 +65,13 @@ def load_cifar10_jpeg(path):
         raise TypeError(
             "Invalid type for argument `path`: expected a str or path to a "
             f".npz file. Received: path={path!r} of type {type(path).__name__}"
+        )
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            "Invalid value for argument `path`: expected a CIFAR-10 JPEG .npz "
+            f"file. Received: path={os.fspath(path)!r}, which "
+            f"{'is a directory' if os.path.isdir(path) else 'does not exist'}. "
+            "`keras_ortho.data.demo_subset_path()` gives the committed subset."
         )
     with np.load(path, allow_pickle=False) as stored:
         missing = [

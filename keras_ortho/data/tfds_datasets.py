@@ -2,7 +2,10 @@
 
 The first call reads the tfds builder's splits (which needs
 `tensorflow_datasets` and TensorFlow) and stores the arrays in the cache; every
-later call reads only the cache, with NumPy.
+later call reads only the cache, with NumPy. A dataset that tfds has not
+prepared yet is downloaded, unless `download=False` or the machine is offline:
+both fail at once, naming the offline alternatives, before tfds would retry
+its downloads for minutes.
 """
 
 import numpy as np
@@ -18,18 +21,34 @@ from keras_ortho.data.dataset import Dataset
 CIFAR100_LABEL_MODES = ("fine", "coarse")
 _BATCH_SIZE = 4096
 
+# A file of each tfds dataset's download, asked for (headers only) before tfds
+# downloads: an offline machine fails within the timeout, not after tfds'
+# retries. `requests` honours the proxy variables, as tfds' downloads do.
+_DOWNLOAD_PROBES = {
+    "cifar10": "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+    "cifar100": "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz",
+    "svhn_cropped": "http://ufldl.stanford.edu/housenumbers/train_32x32.mat",
+}
+_PROBE_TIMEOUT_SECONDS = 10
 
-def load_cifar10(data_dir=None, cache_dir=None):
+
+def load_cifar10(data_dir=None, cache_dir=None, download=True):
     """Loads CIFAR-10: 50,000 training and 10,000 test 32x32 RGB images.
 
     Reads the tfds dataset `cifar10` (splits `train` and `test`) on the first
     call and caches it as `<cache_dir>/cifar10.npz`.
+
+    Offline, use a prepared tfds directory (`data_dir`), the full CIFAR-10 in
+    JPEG `.npz` format (`load_cifar10_jpeg`) or the committed 6,000-image
+    subset (`load_dataset("cifar10_subset")`).
 
     Args:
         data_dir: tfds data directory holding (or receiving) the prepared
             dataset; `None` uses tfds' default (`~/tensorflow_datasets`).
         cache_dir: directory of the `.npz` cache; `None` uses
             `$KERAS_HOME/datasets/keras_ortho`.
+        download: whether tfds may download the dataset when `data_dir`
+            holds no prepared copy.
 
     Returns:
         A `Dataset` with 10 classes (airplane ... truck), uint8 images and
@@ -38,6 +57,10 @@ def load_cifar10(data_dir=None, cache_dir=None):
     Raises:
         ImportError: if there is no cache yet and `tensorflow_datasets` is
             not installed.
+        FileNotFoundError: if there is neither a cache nor a prepared copy
+            and `download=False`.
+        ConnectionError: if there is neither a cache nor a prepared copy
+            and the download site cannot be reached.
 
     Example:
         ```python
@@ -57,10 +80,11 @@ def load_cifar10(data_dir=None, cache_dir=None):
         cache_dir=validate_optional_path(cache_dir, "cache_dir"),
         cache_stem="cifar10",
         name="cifar10",
+        download=validate_bool(download, "download"),
     )
 
 
-def load_cifar100(data_dir=None, cache_dir=None, label_mode="fine"):
+def load_cifar100(data_dir=None, cache_dir=None, label_mode="fine", download=True):
     """Loads CIFAR-100: 50,000 training and 10,000 test 32x32 RGB images.
 
     Reads the tfds dataset `cifar100` (splits `train` and `test`) on the first
@@ -72,6 +96,8 @@ def load_cifar100(data_dir=None, cache_dir=None, label_mode="fine"):
             `$KERAS_HOME/datasets/keras_ortho`.
         label_mode: `"fine"` for the 100 classes (tfds feature `label`) or
             `"coarse"` for the 20 superclasses (feature `coarse_label`).
+        download: whether tfds may download the dataset when `data_dir`
+            holds no prepared copy.
 
     Returns:
         A `Dataset` with 100 (fine) or 20 (coarse) classes.
@@ -79,6 +105,10 @@ def load_cifar100(data_dir=None, cache_dir=None, label_mode="fine"):
     Raises:
         ImportError: if there is no cache yet and `tensorflow_datasets` is
             not installed.
+        FileNotFoundError: if there is neither a cache nor a prepared copy
+            and `download=False`.
+        ConnectionError: if there is neither a cache nor a prepared copy
+            and the download site cannot be reached.
 
     Example:
         ```python
@@ -99,10 +129,11 @@ def load_cifar100(data_dir=None, cache_dir=None, label_mode="fine"):
         cache_dir=validate_optional_path(cache_dir, "cache_dir"),
         cache_stem=f"cifar100_{label_mode}",
         name="cifar100",
+        download=validate_bool(download, "download"),
     )
 
 
-def load_svhn(data_dir=None, cache_dir=None, include_extra=False):
+def load_svhn(data_dir=None, cache_dir=None, include_extra=False, download=True):
     """Loads SVHN cropped digits: 73,257 training and 26,032 test 32x32 images.
 
     Reads the tfds dataset `svhn_cropped` on the first call and caches it as
@@ -116,6 +147,8 @@ def load_svhn(data_dir=None, cache_dir=None, include_extra=False):
         include_extra: if True, the 531,131 "somewhat less difficult" images
             of the `extra` split are appended to the training set (604,388
             training images, about 1.9 GB of uint8 in memory).
+        download: whether tfds may download the dataset when `data_dir`
+            holds no prepared copy.
 
     Returns:
         A `Dataset` with 10 classes.
@@ -123,6 +156,10 @@ def load_svhn(data_dir=None, cache_dir=None, include_extra=False):
     Raises:
         ImportError: if there is no cache yet and `tensorflow_datasets` is
             not installed.
+        FileNotFoundError: if there is neither a cache nor a prepared copy
+            and `download=False`.
+        ConnectionError: if there is neither a cache nor a prepared copy
+            and the download site cannot be reached.
 
     Example:
         ```python
@@ -143,11 +180,12 @@ def load_svhn(data_dir=None, cache_dir=None, include_extra=False):
         cache_dir=validate_optional_path(cache_dir, "cache_dir"),
         cache_stem="svhn_cropped_extra" if include_extra else "svhn_cropped",
         name="svhn",
+        download=validate_bool(download, "download"),
     )
 
 
 def _load_tfds_dataset(
-    tfds_name, train_splits, label_key, data_dir, cache_dir, cache_stem, name
+    tfds_name, train_splits, label_key, data_dir, cache_dir, cache_stem, name, download
 ):
     """The cached dataset if there is one, else the tfds splits, then cached."""
     path = cache_path(cache_stem, cache_dir)
@@ -155,6 +193,9 @@ def _load_tfds_dataset(
     if cached is not None:
         return cached
     tfds = _import_tensorflow_datasets(tfds_name)
+    builder = tfds.builder(tfds_name, data_dir=data_dir)
+    if not builder.is_prepared():
+        _check_download_possible(tfds_name, name, builder.data_dir, download)
     train_parts = [
         _load_split(tfds, tfds_name, split, label_key, data_dir)
         for split in train_splits
@@ -186,6 +227,43 @@ def _load_split(tfds, tfds_name, split, label_key, data_dir):
     images = np.concatenate([b["image"] for b in batches]).astype(np.uint8)
     labels = np.concatenate([b[label_key] for b in batches]).astype(np.int64)
     return images, labels, info.features[label_key]
+
+
+def _check_download_possible(tfds_name, name, prepared_dir, download):
+    """Raises, naming every offline alternative, unless tfds may download
+    `tfds_name` and its download site answers."""
+    if not download:
+        raise FileNotFoundError(
+            f"No prepared copy of the tfds dataset `{tfds_name}` at "
+            f"{prepared_dir}, and download=False. {_offline_alternatives(name)}"
+        )
+    import requests
+
+    url = _DOWNLOAD_PROBES[tfds_name]
+    try:
+        requests.head(url, timeout=_PROBE_TIMEOUT_SECONDS, allow_redirects=True)
+    except requests.RequestException as error:
+        raise ConnectionError(
+            f"Cannot download the tfds dataset `{tfds_name}`: {url} is not "
+            f"reachable ({type(error).__name__}), and there is no prepared copy "
+            f"at {prepared_dir}. {_offline_alternatives(name)}"
+        ) from None
+
+
+def _offline_alternatives(name):
+    alternatives = (
+        "Offline, pass the tfds data directory of a prepared copy as "
+        "`data_dir=` (`--data-dir` on the command line)"
+    )
+    if name != "cifar10":
+        return alternatives + "."
+    return alternatives + (
+        ", or load CIFAR-10 from local files: the full dataset in JPEG .npz "
+        "format with `load_cifar10_jpeg(path)` or `load_dataset('cifar10_jpeg', "
+        "data_dir=path)` (`--dataset cifar10_jpeg --data-dir path`), or the "
+        "committed 6,000-image subset with `load_dataset('cifar10_subset')` "
+        "(`--dataset cifar10_subset`)."
+    )
 
 
 def _import_tensorflow_datasets(tfds_name):

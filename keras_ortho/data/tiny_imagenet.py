@@ -71,6 +71,7 @@ def load_tiny_imagenet(data_dir=None, cache_dir=None, download=True, with_boxes=
     Raises:
         ValueError: if `data_dir` is not in the layout above, or if there is
             neither a `data_dir`, a cache nor permission to download.
+        ConnectionError: if the download fails (offline, for instance).
 
     Example:
         ```python
@@ -163,12 +164,20 @@ def _source_folder(data_dir, download):
                 "`data_dir` (the extracted `tiny-imagenet-200` folder) or "
                 "`download=True`. Received: data_dir=None, download=False"
             )
-        data_dir = keras.utils.get_file(
-            fname=f"{_FOLDER_NAME}.zip",
-            origin=TINY_IMAGENET_URL,
-            extract=True,
-            cache_dir=keras_home(),
-        )
+        try:
+            data_dir = keras.utils.get_file(
+                fname=f"{_FOLDER_NAME}.zip",
+                origin=TINY_IMAGENET_URL,
+                extract=True,
+                cache_dir=keras_home(),
+            )
+        # `get_file` reports a failed fetch as a bare `Exception`.
+        except Exception as error:
+            raise ConnectionError(
+                f"Cannot download Tiny ImageNet from {TINY_IMAGENET_URL}: "
+                f"{error}. Offline, pass the extracted `{_FOLDER_NAME}` folder "
+                "as `data_dir=` (`--data-dir` on the command line)."
+            ) from None
     data_dir = os.path.expanduser(data_dir)
     for folder in (data_dir, os.path.join(data_dir, _FOLDER_NAME)):
         if os.path.isfile(os.path.join(folder, "wnids.txt")):

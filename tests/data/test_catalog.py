@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-import tensorflow_datasets as tfds
 
 from keras_ortho import data
+from tests.data import _tfds_mock
 from tests.data.test_cifar10_jpeg import SUBSET
 from tests.data.test_cifar10_jpeg import pillow_decode
 from tests.data.test_tiny_imagenet import SAMPLE
@@ -75,15 +75,29 @@ def test_tiny_imagenet_passes_data_dir_and_kwargs(tmp_path):
 
 
 def test_tfds_names_pass_kwargs(tmp_path):
-    with tfds.testing.mock_data(
-        num_examples=3, policy=tfds.testing.MockPolicy.USE_CODE
-    ):
+    with _tfds_mock.prepared_mock_data(3):
         svhn = data.load_dataset("svhn", cache_dir=tmp_path, include_extra=True)
         cifar100 = data.load_dataset(
             "cifar100", cache_dir=tmp_path, label_mode="coarse"
         )
     assert svhn.name == "svhn" and len(svhn.y_train) == 6
     assert cifar100.name == "cifar100" and cifar100.num_classes == 20
+
+
+def test_cifar10_offline_fails_at_once_naming_every_alternative(tmp_path):
+    with _tfds_mock.offline(), pytest.raises(ConnectionError) as raised:
+        data.load_dataset("cifar10", data_dir=tmp_path, cache_dir=tmp_path)
+    message = str(raised.value)
+    for part in ("--data-dir", "`data_dir=`", "cifar10_jpeg", "cifar10_subset"):
+        assert part in message
+
+
+@pytest.mark.parametrize("missing", ["folder", "file"])
+def test_a_missing_jpeg_file_names_data_dir_and_the_path(tmp_path, missing):
+    data_dir = tmp_path if missing == "folder" else tmp_path / "nothing.npz"
+    with pytest.raises(FileNotFoundError, match="`data_dir`") as raised:
+        data.load_dataset("cifar10_jpeg", data_dir=data_dir)
+    assert str(data_dir) in str(raised.value)
 
 
 def test_unknown_name_lists_the_choices():

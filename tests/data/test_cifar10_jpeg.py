@@ -87,6 +87,14 @@ def test_offsets_that_do_not_fit_the_labels_are_an_error(tmp_path):
         data.load_cifar10_jpeg(path)
 
 
+@pytest.mark.parametrize("kind", ["missing", "directory"])
+def test_a_path_that_is_not_a_file_names_the_argument_and_path(tmp_path, kind):
+    path = tmp_path / "absent.npz" if kind == "missing" else tmp_path
+    with pytest.raises(FileNotFoundError, match="`path`") as raised:
+        data.load_cifar10_jpeg(path)
+    assert repr(str(path)) in str(raised.value)
+
+
 def test_path_type_is_validated():
     with pytest.raises(TypeError, match="path"):
         data.load_cifar10_jpeg(None)

@@ -8,6 +8,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from keras_ortho import data
+from tests.data import _tfds_mock
 
 NUM_EXAMPLES = 5
 
@@ -68,9 +69,7 @@ CASES = {
 
 @pytest.fixture
 def mocked_tfds():
-    with tfds.testing.mock_data(
-        num_examples=NUM_EXAMPLES, policy=tfds.testing.MockPolicy.USE_CODE
-    ):
+    with _tfds_mock.prepared_mock_data(NUM_EXAMPLES):
         yield
 
 
@@ -136,6 +135,35 @@ def test_default_cache_dir_is_under_keras_home(mocked_tfds, tmp_path, monkeypatc
     assert os.listdir(tmp_path / "datasets" / "keras_ortho") == ["cifar10.npz"]
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_offline_without_a_prepared_copy_fails_at_once_naming_the_alternatives(
+    case, tmp_path
+):
+    # The test is offline by construction: requests fail at once and tfds may
+    # not download, so it cannot wait on the network whatever the machine.
+    loader, kwargs, tfds_name, *_ = CASES[case]
+    with _tfds_mock.offline(), pytest.raises(ConnectionError) as raised:
+        loader(data_dir=tmp_path / "tfds", cache_dir=tmp_path / "cache", **kwargs)
+    message = str(raised.value)
+    for part in (f"`{tfds_name}`", str(tmp_path / "tfds"), "`data_dir=`", "--data-dir"):
+        assert part in message
+    cifar10_alternatives = ("load_cifar10_jpeg", "cifar10_jpeg", "cifar10_subset")
+    for part in cifar10_alternatives:
+        assert (part in message) == (case == "cifar10")
+    assert raised.value.__cause__ is None
+    assert not (tmp_path / "cache").exists()
+
+
+def test_download_false_fails_without_network_naming_the_alternatives(tmp_path):
+    with _tfds_mock.offline(), pytest.raises(FileNotFoundError) as raised:
+        data.load_cifar10(
+            data_dir=tmp_path / "tfds", cache_dir=tmp_path / "cache", download=False
+        )
+    message = str(raised.value)
+    assert "download=False" in message and "--data-dir" in message
+    assert "cifar10_subset" in message
+
+
 def test_missing_tensorflow_datasets_names_the_extra(tmp_path, monkeypatch):
     forbid_tensorflow(monkeypatch)
     with pytest.raises(ImportError, match=r"pip install keras-ortho\[datasets"):
@@ -151,3 +179,5 @@ def test_arguments_are_validated(tmp_path):
         data.load_cifar10(cache_dir=3)
     with pytest.raises(TypeError, match="data_dir"):
         data.load_cifar10(data_dir=["a"], cache_dir=tmp_path)
+    with pytest.raises(TypeError, match="download"):
+        data.load_svhn(cache_dir=tmp_path, download="no")

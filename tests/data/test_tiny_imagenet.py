@@ -147,6 +147,18 @@ def test_download_goes_through_keras_get_file(expected, tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "datasets" / "keras_ortho") == ["tiny_imagenet.npz"]
 
 
+def test_a_failed_download_names_data_dir(tmp_path, monkeypatch):
+    def offline_get_file(**kwargs):
+        # What `get_file` raises when the fetch fails.
+        raise Exception(f"URL fetch failure on {kwargs['origin']}: None -- offline")
+
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    monkeypatch.setattr(keras.utils, "get_file", offline_get_file)
+    with pytest.raises(ConnectionError, match="--data-dir") as raised:
+        data.load_tiny_imagenet()
+    assert "`data_dir=`" in str(raised.value)
+
+
 def test_no_data_dir_and_no_download_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="download"):
         data.load_tiny_imagenet(cache_dir=tmp_path, download=False)
