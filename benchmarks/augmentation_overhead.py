@@ -24,10 +24,9 @@ import _timing
 import keras
 import numpy as np
 
-from keras_ortho import data
+from keras_ortho import layers
 from keras_ortho import models
 from keras_ortho.recipes import MixingDraw
-from keras_ortho.recipes import MixWithPartners
 from keras_ortho.recipes import SampleMixing
 
 AUGMENTATIONS = ("randaugment", "cutout", "cutmix", "mixup")
@@ -55,15 +54,15 @@ def parse_arguments(argv=None):
 
 def training_model(depth, augmentation, jit_compile, weights_from=None):
     images = keras.Input(IMAGE_SHAPE, dtype="uint8", name="images")
-    x = data.RandomHorizontalFlip()(data.RandomPadCrop(4)(images))
+    x = layers.RandomHorizontalFlip()(layers.RandomPadCrop(4)(images))
     inputs = images
     if augmentation == "randaugment":
-        x = data.RandAugment(2, 9)(x)
+        x = layers.RandAugment(2, 9)(x)
     elif augmentation == "cutout":
-        x = data.Cutout(16)(x)
+        x = layers.Cutout(16)(x)
     elif augmentation in MIXINGS:
         draw = MixingDraw.symbolic_inputs()
-        x = MixWithPartners()([x, *draw.values()])
+        x = layers.MixWithPartners()([x, *draw.values()])
         inputs = {"images": images, **draw}
     classifier = models.resnet_cifar(depth, num_classes=NUM_CLASSES)
     if weights_from is not None:

@@ -6,6 +6,7 @@ from keras_ortho import layers
 from keras_ortho import losses
 from keras_ortho import metrics
 from keras_ortho import models
+from keras_ortho import optimizers
 from keras_ortho import plots
 from keras_ortho import recipes
 from keras_ortho import regularizers

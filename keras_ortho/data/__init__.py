@@ -1,14 +1,10 @@
-"""Dataset loaders returning uint8 arrays, and on-device augmentation."""
+"""Dataset loaders returning uint8 arrays."""
 
 from keras_ortho.data.catalog import DATASET_NAMES
 from keras_ortho.data.catalog import load_dataset
 from keras_ortho.data.cifar10_jpeg import demo_subset_path
 from keras_ortho.data.cifar10_jpeg import load_cifar10_jpeg
-from keras_ortho.data.cutout import Cutout
 from keras_ortho.data.dataset import Dataset
-from keras_ortho.data.rand_augment import RandAugment
-from keras_ortho.data.random_horizontal_flip import RandomHorizontalFlip
-from keras_ortho.data.random_pad_crop import RandomPadCrop
 from keras_ortho.data.tfds_datasets import load_cifar10
 from keras_ortho.data.tfds_datasets import load_cifar100
 from keras_ortho.data.tfds_datasets import load_svhn

@@ -1,9 +1,7 @@
-"""Training recipes: paper presets, method combinations, coupled weight decay,
-the warm-up + step learning-rate schedule, MixUp/CutMix, training and
-comparison."""
+"""Training recipes: paper presets, method combinations, MixUp/CutMix draws,
+training and comparison."""
 
 from keras_ortho.recipes.comparison import compare
-from keras_ortho.recipes.coupled_weight_decay import CoupledWeightDecaySGD
 from keras_ortho.recipes.evaluation import evaluate
 from keras_ortho.recipes.methods import DEFAULT_FACTORS
 from keras_ortho.recipes.methods import METHOD_NAMES
@@ -18,9 +16,7 @@ from keras_ortho.recipes.recipe import Recipe
 from keras_ortho.recipes.results import format_table
 from keras_ortho.recipes.results import write_results
 from keras_ortho.recipes.sample_mixing import MixingDraw
-from keras_ortho.recipes.sample_mixing import MixWithPartners
 from keras_ortho.recipes.sample_mixing import SampleMixing
-from keras_ortho.recipes.schedules import WarmupMultiStepDecay
 from keras_ortho.recipes.training import TrainingRun
 from keras_ortho.recipes.training import build_classifier
 from keras_ortho.recipes.training import make_optimizer

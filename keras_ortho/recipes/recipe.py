@@ -10,9 +10,9 @@ from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
 from keras_ortho._validation import validate_positive_float
 from keras_ortho.data import DATASET_NAMES
-from keras_ortho.data.random_pad_crop import FILLS as CROP_FILLS
 from keras_ortho.layers.fixed_classifier import INITS as FIXED_INITS
 from keras_ortho.layers.fixed_classifier import LOGITS as FIXED_LOGITS
+from keras_ortho.layers.random_pad_crop import FILLS as CROP_FILLS
 from keras_ortho.recipes.methods import FEATURE_LOSSES
 from keras_ortho.recipes.methods import parse_methods
 from keras_ortho.recipes.sample_mixing import SampleMixing

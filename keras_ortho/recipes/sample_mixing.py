@@ -4,9 +4,10 @@ Mixing two samples changes their label, which a layer inside the model cannot
 do, and `keras.layers.MixUp`/`CutMix` draw from a Beta distribution whose
 gamma sampler has no XLA kernel on TensorFlow. So the work is split: per
 batch, `SampleMixing.draw` picks the partners, the mixing weight and the
-CutMix box with NumPy and computes the soft labels; `MixWithPartners`, the
-last augmentation layer of the training model, blends the (already cropped
-and flipped) images with those inputs inside the compiled step. The draws
+CutMix box with NumPy and computes the soft labels;
+`keras_ortho.layers.MixWithPartners`, the last augmentation layer of the
+training model, blends the (already cropped and flipped) images with those
+inputs inside the compiled step. The draws
 depend only on the generator they are given, so they are the same on every
 backend, and a resumed run repeats them.
 """
@@ -17,9 +18,7 @@ from typing import NamedTuple
 
 import keras
 import numpy as np
-from keras import ops
 
-from keras_ortho._export import keras_ortho_export
 from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_non_negative_float
 
@@ -194,55 +193,3 @@ class SampleMixing:
             np.tile(np.array([top, left, bottom, right], np.int32), (batch_size, 1)),
             np.full(batch_size, own_share, np.float32),
         )
-
-
-@keras_ortho_export
-class MixWithPartners(keras.layers.Layer):
-    """Blends each image with a partner image of its batch, inside `fit`.
-
-    Called as `layer([images, partners, image_weights, boxes], training)`
-    with the arrays of a `MixingDraw`: in training, image `i` becomes
-    `w_i x_i + (1 - w_i) x_{p_i}` outside its box `(top, left, bottom,
-    right)` and `x_{p_i}` inside it, computed in float32; in inference the
-    images pass through (cast to float32). The output is float32 whatever
-    the images' dtype, since a blend of uint8 pixels is fractional. One
-    gather and two selects: it compiles with `jit_compile=True` on
-    TensorFlow, JAX and PyTorch.
-
-    Args:
-        **kwargs: base `keras.layers.Layer` arguments (`name`, ...).
-
-    Example:
-
-    ```python
-    mixing = SampleMixing(cutmix_alpha=1.0)
-    draw = mixing.draw(np.random.default_rng(0), 8, 32, 32)
-    mixed = MixWithPartners()(
-        [images, draw.partners, draw.image_weights, draw.boxes], training=True
-    )
-    ```
-
-    Reference:
-        The image side of MixUp (Zhang et al., ICLR 2018) and CutMix (Yun et
-        al., ICCV 2019); `SampleMixing` draws the parameters.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(autocast=False, **kwargs)
-
-    def call(self, inputs, training=False):
-        images, partners, image_weights, boxes = inputs
-        images = ops.cast(images, "float32")
-        if not training:
-            return images
-        partner_images = ops.take(images, ops.cast(partners, "int32"), axis=0)
-        _, height, width, _ = ops.shape(images)
-        boxes = ops.cast(boxes, "int32")
-        rows = ops.arange(height, dtype="int32")[None, :]
-        cols = ops.arange(width, dtype="int32")[None, :]
-        in_rows = ops.logical_and(rows >= boxes[:, 0:1], rows < boxes[:, 2:3])
-        in_cols = ops.logical_and(cols >= boxes[:, 1:2], cols < boxes[:, 3:4])
-        in_box = ops.logical_and(in_rows[:, :, None], in_cols[:, None, :])
-        weights = ops.cast(image_weights, "float32")[:, None, None, None]
-        blended = weights * images + (1 - weights) * partner_images
-        return ops.where(in_box[..., None], partner_images, blended)

@@ -9,21 +9,22 @@ import keras
 import numpy as np
 
 from keras_ortho import data as ortho_data
+from keras_ortho import layers as ortho_layers
 from keras_ortho import models
 from keras_ortho._validation import validate_optional_path
+from keras_ortho.layers import MixWithPartners
 from keras_ortho.models.with_features import FEATURES
 from keras_ortho.models.with_features import LOGITS
+from keras_ortho.optimizers import CoupledWeightDecaySGD
+from keras_ortho.optimizers.schedules import WarmupMultiStepDecay
 from keras_ortho.recipes._batches import EpochSeeding
 from keras_ortho.recipes._batches import EpochShuffledBatches
-from keras_ortho.recipes.coupled_weight_decay import CoupledWeightDecaySGD
 from keras_ortho.recipes.evaluation import evaluate
 from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
 from keras_ortho.recipes.recipe import Recipe
 from keras_ortho.recipes.results import write_results
 from keras_ortho.recipes.sample_mixing import MixingDraw
-from keras_ortho.recipes.sample_mixing import MixWithPartners
-from keras_ortho.recipes.schedules import WarmupMultiStepDecay
 
 BACKUP_DIR = "backup"
 HISTORY_FILE = "history.csv"
@@ -124,22 +125,22 @@ def augmentation_layers(recipe):
     layers = []
     if recipe.crop_padding:
         layers.append(
-            ortho_data.RandomPadCrop(
+            ortho_layers.RandomPadCrop(
                 recipe.crop_padding, fill=recipe.crop_fill, name="random_pad_crop"
             )
         )
     if recipe.horizontal_flip:
-        layers.append(ortho_data.RandomHorizontalFlip(name="random_horizontal_flip"))
+        layers.append(ortho_layers.RandomHorizontalFlip(name="random_horizontal_flip"))
     if recipe.randaugment_ops:
         layers.append(
-            ortho_data.RandAugment(
+            ortho_layers.RandAugment(
                 recipe.randaugment_ops,
                 recipe.randaugment_magnitude,
                 name="rand_augment",
             )
         )
     if recipe.cutout:
-        layers.append(ortho_data.Cutout(recipe.cutout, name="cutout"))
+        layers.append(ortho_layers.Cutout(recipe.cutout, name="cutout"))
     return layers
 
 

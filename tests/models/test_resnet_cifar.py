@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ortho.data import RandomHorizontalFlip
-from keras_ortho.data import RandomPadCrop
+from keras_ortho.layers import RandomHorizontalFlip
+from keras_ortho.layers import RandomPadCrop
 from keras_ortho.models import resnet_cifar
 from tests.toolkit import MIXED_POLICIES
 from tests.toolkit import assert_save_load_identical

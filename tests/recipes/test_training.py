@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from keras_ortho.data import Dataset
+from keras_ortho.optimizers import CoupledWeightDecaySGD
 from keras_ortho.recipes import RECIPE_NAMES
-from keras_ortho.recipes import CoupledWeightDecaySGD
 from keras_ortho.recipes import compare
 from keras_ortho.recipes import format_table
 from keras_ortho.recipes import get_recipe

@@ -7,8 +7,8 @@ from keras import ops
 from keras_ortho._export import keras_ortho_export
 from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_int
-from keras_ortho.data import _image_operations as image_operations
-from keras_ortho.data._image_augmentation import ImageAugmentation
+from keras_ortho.layers import _image_operations as image_operations
+from keras_ortho.layers._image_augmentation import ImageAugmentation
 
 # torchvision's `RandAugment._augmentation_space` order.
 OPERATIONS = (
@@ -106,18 +106,19 @@ class RandAugment(ImageAugmentation):
     whole batch.
 
     Images are channels-last with 1 or 3 channels and values in 0..255, uint8
-    or float; they are processed in float32 and cast back to the input dtype.
-    Each colour operation truncates its result to a whole grey level, as PIL's
-    and torchvision's uint8 arithmetic does, so on uint8 input the result is
-    integral and the final cast is exact, and a chain of operations matches
-    PIL step by step. Deviations from torchvision/PIL: AutoContrast computes
+    or float; they are processed in float32 and cast back to their dtype (the
+    layer's compute dtype for float images). Each colour operation truncates
+    its result to a whole grey level, as PIL's and torchvision's uint8
+    arithmetic does, so on uint8 input the result is integral and the final
+    cast is exact, and a chain of operations matches PIL step by step.
+    Deviations from torchvision/PIL: AutoContrast computes
     `floor((v - min) * 255 / (max - min))` exactly, where PIL's float64
     `v * scale + offset` is one level lower on rare pixels; sampling positions
     are computed in float32 (PIL: float64), which can move a pixel whose
     source lies exactly on a pixel edge.
 
-    The identity unless called with `training=True`; the output keeps the
-    input's dtype and shape.
+    The identity unless called with `training=True`; integer images keep
+    their dtype, float images come out in the layer's compute dtype.
 
     Args:
         num_ops: operations applied to each image in sequence, an integer
@@ -137,9 +138,9 @@ class RandAugment(ImageAugmentation):
     ```python
     augment = keras.Sequential(
         [
-            keras_ortho.data.RandomPadCrop(4),
-            keras_ortho.data.RandomHorizontalFlip(),
-            keras_ortho.data.RandAugment(num_ops=2, magnitude=9),
+            keras_ortho.layers.RandomPadCrop(4),
+            keras_ortho.layers.RandomHorizontalFlip(),
+            keras_ortho.layers.RandAugment(num_ops=2, magnitude=9),
         ]
     )
     ```

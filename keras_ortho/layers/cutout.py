@@ -6,7 +6,7 @@ from keras import ops
 from keras_ortho._export import keras_ortho_export
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
-from keras_ortho.data._image_augmentation import ImageAugmentation
+from keras_ortho.layers._image_augmentation import ImageAugmentation
 
 
 def _validate_fill_value(fill_value):
@@ -25,9 +25,9 @@ class Cutout(ImageAugmentation):
     The square's centre `(cy, cx)` is drawn uniformly over all pixels, so the
     square may be clipped by the border: rows `cy - size // 2` to
     `cy - size // 2 + size - 1` (and likewise columns), clipped to the image.
-    The identity unless called with `training=True`; the output keeps the
-    input's dtype. Compiles with `jit_compile=True` on TensorFlow, JAX and
-    PyTorch.
+    The identity unless called with `training=True`. Integer images keep
+    their dtype; float images come out in the layer's compute dtype.
+    Compiles with `jit_compile=True` on TensorFlow, JAX and PyTorch.
 
     DeVries & Taylor apply Cutout after normalisation, so their zeros are the
     dataset's mean pixel. Placed before a model that normalises inside (the
@@ -45,7 +45,7 @@ class Cutout(ImageAugmentation):
     Example:
 
     ```python
-    cutout = keras_ortho.data.Cutout(16, fill_value=(125.3, 123.0, 113.9))
+    cutout = keras_ortho.layers.Cutout(16, fill_value=(125.3, 123.0, 113.9))
     ```
 
     Reference:

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from keras_ortho.data import RandomPadCrop
-from tests.data._augmentation_checks import distinct_images
-from tests.data._augmentation_checks import jit_fit_with
+from keras_ortho.layers import RandomPadCrop
+from tests.layers._augmentation_checks import distinct_images
+from tests.layers._augmentation_checks import jit_fit_with
 from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import to_numpy
 

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ortho.recipes import CoupledWeightDecaySGD
-from keras_ortho.recipes import WarmupMultiStepDecay
+from keras_ortho.optimizers import CoupledWeightDecaySGD
+from keras_ortho.optimizers.schedules import WarmupMultiStepDecay
 from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import fit_one_step
 from tests.toolkit import to_numpy

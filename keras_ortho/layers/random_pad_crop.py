@@ -6,7 +6,7 @@ from keras import ops
 from keras_ortho._export import keras_ortho_export
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
-from keras_ortho.data._image_augmentation import ImageAugmentation
+from keras_ortho.layers._image_augmentation import ImageAugmentation
 
 FILLS = ("zeros", "reflect")
 
@@ -37,8 +37,9 @@ class RandomPadCrop(ImageAugmentation):
     TensorFlow, JAX and PyTorch, unlike `keras.layers.RandomCrop`, which sets
     `supports_jit=False`.
 
-    The identity unless called with `training=True`. The output keeps the
-    input's dtype (uint8 stays uint8).
+    The identity unless called with `training=True`. Integer images keep
+    their dtype (uint8 stays uint8); float images come out in the layer's
+    compute dtype.
 
     Args:
         padding: pixels added on each side before cropping, an integer >= 0
@@ -52,7 +53,7 @@ class RandomPadCrop(ImageAugmentation):
 
     ```python
     augment = keras.Sequential(
-        [keras_ortho.data.RandomPadCrop(4), keras_ortho.data.RandomHorizontalFlip()]
+        [keras_ortho.layers.RandomPadCrop(4), keras_ortho.layers.RandomHorizontalFlip()]
     )
     ```
 

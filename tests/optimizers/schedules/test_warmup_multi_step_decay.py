@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_ortho.recipes import WarmupMultiStepDecay
+from keras_ortho.optimizers.schedules import WarmupMultiStepDecay
 from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import to_numpy
 

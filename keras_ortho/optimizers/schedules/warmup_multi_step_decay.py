@@ -58,7 +58,7 @@ class WarmupMultiStepDecay(keras.optimizers.schedules.LearningRateSchedule):
     Example:
 
     ```python
-    schedule = keras_ortho.recipes.WarmupMultiStepDecay(
+    schedule = keras_ortho.optimizers.schedules.WarmupMultiStepDecay(
         0.1, steps_per_epoch=391, milestones=(60, 120, 160), warmup_epochs=1
     )
     optimizer = keras.optimizers.SGD(schedule, momentum=0.9)

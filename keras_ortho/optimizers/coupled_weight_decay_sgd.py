@@ -66,7 +66,7 @@ class CoupledWeightDecaySGD(keras.optimizers.SGD):
     Example:
 
     ```python
-    optimizer = keras_ortho.recipes.CoupledWeightDecaySGD(
+    optimizer = keras_ortho.optimizers.CoupledWeightDecaySGD(
         0.1, momentum=0.9, nesterov=True, coupled_weight_decay=5e-4
     )
     ```

@@ -8,18 +8,19 @@ from keras_ortho._validation import validate_int
 class ImageAugmentation(keras.layers.Layer):
     """Applies `augment(images)` when `training=True`, the identity otherwise.
 
-    Images are a channels-last batch `(batch, height, width, channels)` of any
-    dtype; the output has the input's dtype and shape (no autocasting, so
-    uint8 images stay uint8 and can be normalised after augmentation). Random
-    draws come from a `keras.random.SeedGenerator` attribute, so they advance
-    on every step, also inside a compiled `fit`.
+    Images are a channels-last batch `(batch, height, width, channels)`.
+    Float images are cast to the layer's compute dtype, as every Keras layer
+    does, and integer images keep their dtype (uint8 stays uint8, to be
+    normalised after augmentation); the output has that dtype and the input's
+    shape. Random draws come from a `keras.random.SeedGenerator` attribute,
+    so they advance on every step, also inside a compiled `fit`.
 
     Subclasses implement `augment(images)`, with the batch size read from
     `keras.ops.shape(images)[0]`.
     """
 
     def __init__(self, seed=None, **kwargs):
-        super().__init__(autocast=False, **kwargs)
+        super().__init__(**kwargs)
         self.seed = None if seed is None else validate_int(seed, "seed", minimum=0)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
@@ -43,6 +44,11 @@ class ImageAugmentation(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def compute_output_spec(self, images, *args, **kwargs):
+        # Keras' default spec, built from `compute_output_shape`, would give
+        # the compute dtype even to uint8 images.
+        return keras.KerasTensor(images.shape, dtype=images.dtype)
 
     def get_config(self):
         return {**super().get_config(), "seed": self.seed}

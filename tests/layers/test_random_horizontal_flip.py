@@ -1,8 +1,8 @@
 import numpy as np
 
-from keras_ortho.data import RandomHorizontalFlip
-from tests.data._augmentation_checks import distinct_images
-from tests.data._augmentation_checks import jit_fit_with
+from keras_ortho.layers import RandomHorizontalFlip
+from tests.layers._augmentation_checks import distinct_images
+from tests.layers._augmentation_checks import jit_fit_with
 from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import to_numpy
 

@@ -4,16 +4,16 @@ import keras
 from keras import ops
 
 from keras_ortho._export import keras_ortho_export
-from keras_ortho.data._image_augmentation import ImageAugmentation
+from keras_ortho.layers._image_augmentation import ImageAugmentation
 
 
 @keras_ortho_export
 class RandomHorizontalFlip(ImageAugmentation):
     """Mirrors each image left-right with probability 1/2, per sample.
 
-    The identity unless called with `training=True`. The output keeps the
-    input's dtype. Compiles with `jit_compile=True` on TensorFlow, JAX and
-    PyTorch.
+    The identity unless called with `training=True`. Integer images keep
+    their dtype; float images come out in the layer's compute dtype.
+    Compiles with `jit_compile=True` on TensorFlow, JAX and PyTorch.
 
     Args:
         seed: an integer >= 0 or None.
@@ -22,7 +22,7 @@ class RandomHorizontalFlip(ImageAugmentation):
     Example:
 
     ```python
-    flipped = keras_ortho.data.RandomHorizontalFlip(seed=0)(images, training=True)
+    flipped = keras_ortho.layers.RandomHorizontalFlip(seed=0)(images, training=True)
     ```
 
     Reference:
