@@ -5,6 +5,7 @@ import pytest
 from keras_ortho import callbacks
 from keras_ortho import regularizers
 from tests import toolkit
+from tests.conftest import BACKEND
 from tests.regularizers import reference
 
 
@@ -376,3 +377,46 @@ def test_initial_factor_none_starts_a_new_schedule_from_the_current_factor():
     history = _fit(model, _resume_schedule(), epochs=2, jit_compile=False)
 
     np.testing.assert_allclose(history["ortho_factor"], [5e-4, 5e-7], rtol=1e-12)
+
+
+@pytest.mark.multi_device
+@pytest.mark.skipif(BACKEND == "torch", reason="one device on torch")
+def test_the_schedule_applies_under_a_distribution():
+    # The rebuilt steps must pick up the new factor on every replica: under
+    # `tf.distribute.MirroredStrategy` (model and optimizer built in its scope)
+    # and JAX `keras.distribution.DataParallel`. 8 samples split over the 4
+    # (TensorFlow) or 8 (JAX) devices.
+    multipliers = [1.0, 0.1, 0.1]
+
+    def fit():
+        model = _model()
+        model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")
+        history = model.fit(
+            np.zeros((8, 4), "float32"),
+            np.zeros((8, 5), "float32"),
+            batch_size=8,
+            epochs=len(multipliers),
+            verbose=0,
+            callbacks=[
+                callbacks.RegularizerSchedule(lambda epoch, f: f * multipliers[epoch])
+            ],
+        )
+        return model, history.history
+
+    if BACKEND == "tensorflow":
+        from tests.losses.test_multi_device import _strategy
+
+        with _strategy().scope():
+            model, history = fit()
+    else:
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+        )
+        try:
+            model, history = fit()
+        finally:
+            keras.distribution.set_distribution(None)
+    penalty = sum(_penalties(model))
+    np.testing.assert_allclose(
+        history["loss"], [0.5 * m * penalty for m in multipliers], rtol=1e-5
+    )
