@@ -6,12 +6,13 @@ Counts, for `keras_ortho.recipes.train` of the `opl_cifar100` preset (cut to
 - host round trips per step: calls that bring a tensor to the host during
   the steps of the second epoch (Keras' `convert_to_numpy`, by caller: the
   callbacks' logs, the feature losses' label checks, ...);
-- compiled programs: XLA compilations on JAX (from `jax.monitoring`), traces
-  of the training `tf.function` on TensorFlow, during the whole `fit` and
-  during the timed epoch;
+- compiled programs on JAX: XLA compilations (from `jax.monitoring`) during
+  the whole `fit` and during the second epoch;
 - on torch: the aten operators dispatched per training step for `ce`, `opl`,
   `so` and `opl,so`, and the operators that take the most time in one
   `opl,so` step (`torch.profiler`);
+- on torch, the aten operators of one optimizer update of all the variables:
+  Keras' `SGD` against the recipes' `CoupledWeightDecaySGD`;
 - the regularizer alone (`--regularizer-depth`, default ResNet-56): the ops
   and the time of SO's value and gradient over every kernel, one kernel at a
   time as Keras' per-variable regularizers compute it, and one batched Gram
@@ -184,10 +185,10 @@ def profile_recipe(args, methods, profile):
     transfers = HostTransfers()
     compilations = Compilations()
     watch = StepWatch(transfers, compilations, op_step=steps // 2, profile=profile)
-    clock = versus_pytorch.epoch_clock(1)
+    clock = _timing.EpochClock(timed_epoch=1)
     try:
         with tempfile.TemporaryDirectory() as run_dir:
-            run = recipes.train(
+            recipes.train(
                 recipe, run_dir, dataset=dataset, verbose=0, callbacks=[watch, clock]
             )
     finally:
@@ -202,10 +203,6 @@ def profile_recipe(args, methods, profile):
     if BACKEND == "jax":
         result["xla_compilations_fit"] = compilations.total
         result["xla_compilations_timed_epoch"] = compilations.timed
-    if BACKEND == "tensorflow":
-        train_function = getattr(run.model, "train_function", None)
-        result["note"] = "see train_function traces in the recipe's training model"
-        del train_function
     if watch.aten_ops is not None:
         result["aten_ops_per_step"] = sum(watch.aten_ops.values())
         result["aten_ops_top"] = dict(watch.aten_ops.most_common(12))
@@ -221,7 +218,7 @@ def regularizer_kernels(depth):
     model = models.resnet_cifar(depth, num_classes=10)
     return [
         layer.kernel
-        for layer in model._flatten_layers()
+        for layer in model.layers
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
     ]
 
@@ -302,6 +299,31 @@ def profile_regularizer(depth, repeats):
     return result
 
 
+def profile_optimizers(depth):
+    """aten ops of one update of a ResNet's variables on torch: Keras' SGD
+    (which torch runs as a few multi-tensor `_foreach` ops) against the
+    recipes' `CoupledWeightDecaySGD` (one Python update per variable)."""
+    from keras_ortho.optimizers import CoupledWeightDecaySGD
+
+    model = models.resnet_cifar(depth, num_classes=10)
+    variables = model.trainable_variables
+    gradients = [keras.ops.ones_like(v.value) for v in variables]
+    optimizers = {
+        "keras_sgd": keras.optimizers.SGD(0.1, momentum=0.9),
+        "coupled_weight_decay_sgd": CoupledWeightDecaySGD(
+            0.1, momentum=0.9, coupled_weight_decay=5e-4
+        ),
+    }
+    result = {"model": f"resnet{depth}_cifar", "variables": len(variables)}
+    for name, optimizer in optimizers.items():
+        optimizer.build(variables)
+        optimizer.apply(gradients, variables)
+        with OpCounter() as counter:
+            optimizer.apply(gradients, variables)
+        result[name] = sum(counter.counts.values())
+    return result
+
+
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--depth", type=int, default=20)
@@ -333,6 +355,9 @@ def main(argv=None):
             result["torch_profile"] = table
     output["regularizer"] = profile_regularizer(args.regularizer_depth, args.repeats)
     print(json.dumps(output["regularizer"], indent=1))
+    if BACKEND == "torch":
+        output["optimizer_aten_ops"] = profile_optimizers(args.depth)
+        print(json.dumps(output["optimizer_aten_ops"], indent=1))
     output["load_average_end"] = versus_pytorch.load_average()
     if args.json:
         with open(args.json, "w") as file:

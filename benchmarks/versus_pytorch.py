@@ -73,9 +73,6 @@ OPL_GAMMA = 0.5
 OPL_WEIGHT = 1.0
 SO_FACTOR = 1e-4
 CROP_PADDING = 4
-# keras_ortho.models' defaults: He et al.'s CIFAR-10 statistics.
-CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
-CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 KINDS = ("torch_loop", "recipe", "keras_fit")
 BACKENDS = ("jax", "tensorflow", "torch")
 METHODS = ("ce", "opl,so")
@@ -105,7 +102,6 @@ def random_images(count, seed):
 def cifar10_subset(path, train_size):
     """The CIFAR-10 JPEG file with a fixed (seed 0) draw of `train_size`
     training images, the same for every kind of run and every seed."""
-    sys.path.insert(0, os.path.dirname(HERE))
     from keras_ortho.data import load_cifar10_jpeg
 
     data = load_cifar10_jpeg(path)
@@ -259,14 +255,8 @@ def run_torch_loop(args, method, images, labels, test=None, clock_epoch=1):
 
     torch.manual_seed(args.seed)
     model = torch_modules()(args.depth, NUM_CLASSES)
-    mean, std = (
-        channel_statistics(images)
-        if test is not None
-        else (
-            CIFAR10_MEAN,
-            CIFAR10_STD,
-        )
-    )
+    # Normalised with the training images' statistics, as the recipe does.
+    mean, std = channel_statistics(images)
     mean = torch.tensor(mean).view(1, 3, 1, 1) * 255.0
     std = torch.tensor(std).view(1, 3, 1, 1) * 255.0
     optimizer = torch.optim.SGD(
@@ -337,37 +327,7 @@ def schedule_milestones(epochs):
 # The Keras runs.
 
 
-def epoch_clock(timed_epoch):
-    """A callback timing epoch `timed_epoch` from its start to the end of its
-    last step. It reads the last step's loss only, and is safe to run on
-    Keras' callback thread, so it adds no per-step host round trip and does
-    not turn off Keras' asynchronous callback dispatch."""
-    import keras
-
-    class EpochClock(keras.callbacks.Callback):
-        async_safe = True
-
-        def __init__(self):
-            super().__init__()
-            self.start = None
-            self.seconds = None
-
-        def on_epoch_begin(self, epoch, logs=None):
-            if epoch == timed_epoch:
-                self.start = time.perf_counter()
-
-        def on_train_batch_end(self, batch, logs=None):
-            # Called with the step's values converted to floats, i.e. once the
-            # device finished the step.
-            last = batch == self.params["steps"] - 1
-            if last and self.start is not None and self.seconds is None:
-                self.seconds = time.perf_counter() - self.start
-
-    return EpochClock()
-
-
 def keras_environment():
-    sys.path.insert(0, HERE)
     import _timing
 
     return _timing.environment()
@@ -391,6 +351,7 @@ def recipe_for(args, method, data_given):
 
 
 def run_recipe(args, method, images, labels, test=None):
+    import _timing
     import keras
 
     from keras_ortho import recipes
@@ -409,7 +370,7 @@ def run_recipe(args, method, images, labels, test=None):
         class_names=None,
         name="cifar10_jpeg" if data_given else "random_cifar10",
     )
-    clock = epoch_clock(1)
+    clock = _timing.EpochClock(timed_epoch=1)
     with tempfile.TemporaryDirectory() as run_dir:
         run = recipes.train(
             recipe, run_dir, dataset=dataset, verbose=0, callbacks=[clock]
@@ -419,6 +380,7 @@ def run_recipe(args, method, images, labels, test=None):
 
 
 def run_keras_fit(args, images, labels):
+    import _timing
     import keras
 
     from keras_ortho import models
@@ -430,7 +392,7 @@ def run_keras_fit(args, images, labels):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
     )
-    clock = epoch_clock(1)
+    clock = _timing.EpochClock(timed_epoch=1)
     model.fit(
         images,
         labels,
@@ -571,6 +533,11 @@ def measure_speed(args):
             result = launch(args, kind, backend, method, args.seed)
             name = label(kind, backend, method)
             runs[name].append(result)
+            if args.json:
+                # Kept up to date, so an interrupted run leaves what it measured.
+                write_json(
+                    args.json, {"benchmark": "versus_pytorch speed", "runs": runs}
+                )
             print(
                 f"  round {round_index + 1}/{args.rounds} {name}: "
                 f"{result['images_per_second']:.1f} images/s "
@@ -793,10 +760,14 @@ def main(argv=None):
         if k not in ("worker", "method", "worker_output", "json")
     }
     if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as file:
-            json.dump(output, file, indent=2)
+        write_json(args.json, output)
         print(f"wrote {args.json}")
+
+
+def write_json(path, output):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as file:
+        json.dump(output, file, indent=2)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ def _kernels():
     model = models.resnet_cifar(20, num_classes=10)
     return [
         toolkit.to_numpy(layer.kernel)
-        for layer in model._flatten_layers()
+        for layer in model.layers
         if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
     ]
 
