@@ -62,7 +62,7 @@ def class_activation_maps(
     `A_c`, is exact for this head.) With `upsample=True` the maps are resized
     bilinearly (half-pixel centres) to the input's spatial size; with
     `normalize=True` each map is min-max scaled to [0, 1] (a constant map
-    becomes 0).
+    becomes 0, a map with a NaN stays NaN).
 
     Args:
         model: a built Functional or Sequential `keras.Model`.
@@ -163,7 +163,9 @@ def _maps_and_predictions(
 def _min_max_normalize(maps):
     low = ops.min(maps, axis=(1, 2), keepdims=True)
     span = ops.max(maps, axis=(1, 2), keepdims=True) - low
-    return ops.where(span > 0, (maps - low) / ops.where(span > 0, span, 1.0), 0.0)
+    # Guard on zero, not on "positive": a NaN span must reach the division.
+    is_constant = span == 0
+    return ops.where(is_constant, 0.0, (maps - low) / ops.where(is_constant, 1.0, span))
 
 
 def _cam_head(model, classifier_layer):

@@ -22,7 +22,8 @@ def effective_rank(features, center=True):
     It lies between 1 (one direction carries all the energy) and
     `min(N, D)` (a flat spectrum), and measures how many feature directions
     are in use: richer, less redundant features have a higher effective rank.
-    A zero matrix has effective rank 0.
+    A zero matrix has effective rank 0; a matrix with a NaN or Inf entry has
+    effective rank NaN.
 
     Args:
         features: `(N, D)` features.
@@ -46,10 +47,14 @@ def effective_rank(features, center=True):
     features = feature_matrix(features)
     if center:
         features = features - ops.mean(features, axis=0, keepdims=True)
+    # torch's SVD raises on a non-finite matrix where JAX and TensorFlow return
+    # NaN singular values: answer NaN before the SVD, on every backend.
+    if not bool(ops.convert_to_numpy(ops.all(ops.isfinite(features)))):
+        return float("nan")
     singular_values = ops.svd(features, compute_uv=False)
     singular_values = np.asarray(ops.convert_to_numpy(singular_values), "float64")
     total = singular_values.sum()
-    if total <= 0:
+    if total == 0:
         return 0.0
     p = singular_values[singular_values > 0] / total
     return float(np.exp(-np.sum(p * np.log(p))))

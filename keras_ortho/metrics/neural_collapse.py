@@ -60,7 +60,8 @@ def within_class_variability(features, labels, rcond=None):
     of each class collapse onto their mean. The `D x D` covariances are never
     formed: with `M` the `(C, D)` matrix of centred means and its thin SVD
     `M = U S V^T`, `NC1 = (1 / N) sum_i ||S^-1 V^T (h_i - mu_{y_i})||^2` over
-    the singular values kept. 0 with fewer than two classes.
+    the singular values kept. 0 with fewer than two classes; NaN if a feature
+    is NaN or Inf.
 
     Args:
         features: `(N, D)` features.
@@ -91,6 +92,9 @@ def within_class_variability(features, labels, rcond=None):
     rcond = validate_positive_float(rcond, "rcond")
     if num_classes < 2:
         return 0.0
+    # torch's SVD raises on a non-finite matrix: NaN in gives NaN out instead.
+    if not bool(ops.convert_to_numpy(ops.all(ops.isfinite(features)))):
+        return float("nan")
     means = _class_means(features, index, num_classes)
     centred_means = means - ops.mean(features, axis=0)
     _, singular_values, right_vectors = ops.svd(centred_means, full_matrices=False)
@@ -114,7 +118,8 @@ def etf_distance(class_vectors):
     0 exactly for such a frame (up to scale and rotation). Pass centred class
     means (`class_means`) for the collapse of the features (NC2), or the
     classifier's weight vectors (a Dense kernel transposed, `kernel.T`) for
-    that of the classifier. A zero `M` gives the norm of the ETF term, 1.
+    that of the classifier. A zero `M` gives the norm of the ETF term, 1; a NaN
+    or Inf entry gives NaN.
 
     Args:
         class_vectors: `(C, D)`, one vector per class, `C >= 2`.
@@ -143,8 +148,8 @@ def etf_distance(class_vectors):
         )
     gram = ops.matmul(vectors, ops.transpose(vectors))
     gram_norm = ops.sqrt(ops.sum(ops.square(gram)))
-    normalized_gram = ops.where(
-        gram_norm > 0, gram / ops.maximum(gram_norm, 1e-30), 0.0
-    )
+    # Guard on zero, not on "positive": a NaN norm must reach the division.
+    is_zero = gram_norm == 0
+    normalized_gram = ops.where(is_zero, 0.0, gram / ops.where(is_zero, 1.0, gram_norm))
     etf = (ops.eye(num_classes) - 1.0 / num_classes) / np.sqrt(num_classes - 1.0)
     return to_float(ops.sqrt(ops.sum(ops.square(normalized_gram - etf))))

@@ -74,6 +74,23 @@ def test_upsampled_and_normalised_maps_match_numpy():
         np.testing.assert_allclose(got[n], big, rtol=1e-4, atol=1e-5)
 
 
+def test_normalised_map_of_nan_image_is_nan_and_constant_map_is_zero():
+    model, images = _gap_model(), _images(3)
+    conv = model.get_layer("conv")
+    kernel, bias = conv.get_weights()
+    # A zero kernel makes every map constant (the bias alone).
+    conv.set_weights([np.zeros_like(kernel), bias + 1.0])
+    constant = metrics.class_activation_maps(model, images, upsample=False)
+    np.testing.assert_array_equal(constant, np.zeros_like(constant))
+    conv.set_weights([kernel, bias])
+    images[0, 2, 3, 1] = np.nan
+    got = metrics.class_activation_maps(model, images, np.array([0, 1, 2]))
+    assert np.isnan(got[0]).any()
+    assert np.isfinite(got[1:]).all()
+    want = metrics.class_activation_maps(model, images[1:], np.array([1, 2]))
+    np.testing.assert_allclose(got[1:], want, rtol=1e-6, atol=1e-7)
+
+
 def test_rejects_heads_that_are_not_linear():
     inputs = keras.Input((6, 6, 2))
     x = keras.layers.Conv2D(3, 3)(inputs)

@@ -30,6 +30,14 @@ def test_known_values():
     assert metrics.effective_rank(np.ones((1, 4), "float32")) == 0.0
 
 
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_non_finite_features_give_nan(center, bad_value):
+    features = np.random.default_rng(1).normal(size=(6, 4)).astype("float32")
+    features[1, 2] = bad_value
+    assert np.isnan(metrics.effective_rank(features, center=center))
+
+
 def test_invalid_arguments():
     with pytest.raises(TypeError, match="center"):
         metrics.effective_rank(np.eye(3, dtype="float32"), center=1)

@@ -64,6 +64,18 @@ def test_simplex_etf_has_zero_distance():
     assert metrics.etf_distance(np.zeros((3, 4), "float32")) == pytest.approx(1.0)
 
 
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_non_finite_features_give_nan(bad_value):
+    features, labels = _features(5)
+    features[3, 1] = bad_value
+    assert np.isnan(metrics.within_class_variability(features, labels))
+    means = metrics.class_means(features, labels)
+    assert np.isnan(metrics.etf_distance(means))
+    kernel = np.random.default_rng(6).normal(size=(8, 4)).astype("float32")
+    kernel[2, 0] = bad_value
+    assert np.isnan(metrics.etf_distance(kernel.T))
+
+
 def test_invalid_arguments():
     features, labels = _features(0)
     with pytest.raises(ValueError, match="class_vectors"):
