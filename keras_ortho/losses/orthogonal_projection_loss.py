@@ -1,6 +1,5 @@
 """Orthogonal Projection Loss (OPL) on penultimate features."""
 
-import keras
 from keras import ops
 
 from keras_ortho._distribute import gather_across_replicas
@@ -10,19 +9,22 @@ from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
+from keras_ortho.losses._function_loss import FunctionLoss
 from keras_ortho.losses._inputs import class_ids_of
 from keras_ortho.losses._inputs import features_of
 
 ABSOLUTE = ("elementwise", "none", "mean")
 
 
-def _validate(gamma, absolute, num_classes, cross_replica):
-    gamma = validate_non_negative_float(gamma, "gamma")
-    absolute = validate_choice(absolute, "absolute", ABSOLUTE)
-    if num_classes is not None:
-        num_classes = validate_int(num_classes, "num_classes", minimum=1)
-    cross_replica = validate_bool(cross_replica, "cross_replica")
-    return gamma, absolute, num_classes, cross_replica
+def _validated_options(gamma, absolute, num_classes, cross_replica):
+    return {
+        "gamma": validate_non_negative_float(gamma, "gamma"),
+        "absolute": validate_choice(absolute, "absolute", ABSOLUTE),
+        "num_classes": None
+        if num_classes is None
+        else validate_int(num_classes, "num_classes", minimum=1),
+        "cross_replica": validate_bool(cross_replica, "cross_replica"),
+    }
 
 
 @keras_ortho_export
@@ -51,9 +53,13 @@ def orthogonal_projection_loss(
     Returns:
         A float32 tensor of shape `(B,)`.
     """
-    gamma, absolute, num_classes, cross_replica = _validate(
-        gamma, absolute, num_classes, cross_replica
-    )
+    options = _validated_options(gamma, absolute, num_classes, cross_replica)
+    return _orthogonal_projection_loss(y_true, y_pred, **options)
+
+
+def _orthogonal_projection_loss(
+    y_true, y_pred, gamma, absolute, num_classes, cross_replica
+):
     features = features_of(y_pred)
     labels = class_ids_of(y_true, features, num_classes)
     features = l2_normalize(features, axis=1)
@@ -114,7 +120,7 @@ def orthogonal_projection_loss(
 
 
 @keras_ortho_export
-class OrthogonalProjectionLoss(keras.losses.Loss):
+class OrthogonalProjectionLoss(FunctionLoss):
     """Orthogonal Projection Loss (OPL) between class labels and features.
 
     OPL pulls the features of a class together and pushes the features of
@@ -187,30 +193,10 @@ class OrthogonalProjectionLoss(keras.losses.Loss):
         name="orthogonal_projection_loss",
         dtype=None,
     ):
-        gamma, absolute, num_classes, cross_replica = _validate(
-            gamma, absolute, num_classes, cross_replica
+        super().__init__(
+            _orthogonal_projection_loss,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            **_validated_options(gamma, absolute, num_classes, cross_replica),
         )
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.gamma = gamma
-        self.absolute = absolute
-        self.num_classes = num_classes
-        self.cross_replica = cross_replica
-
-    def call(self, y_true, y_pred):
-        return orthogonal_projection_loss(
-            y_true,
-            y_pred,
-            gamma=self.gamma,
-            absolute=self.absolute,
-            num_classes=self.num_classes,
-            cross_replica=self.cross_replica,
-        )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "gamma": self.gamma,
-            "absolute": self.absolute,
-            "num_classes": self.num_classes,
-            "cross_replica": self.cross_replica,
-        }

@@ -1,6 +1,5 @@
 """Orthogonal Sphere (OS) loss: orthonormal blocks of the penultimate features."""
 
-import keras
 from keras import ops
 
 from keras_ortho._export import keras_ortho_export
@@ -10,16 +9,18 @@ from keras_ortho._ops import safe_norm
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
+from keras_ortho.losses._function_loss import FunctionLoss
 from keras_ortho.losses._inputs import features_of
 
 GRAMS = ("blocks", "features")
 
 
-def _validate(num_blocks, squared, gram):
-    num_blocks = validate_int(num_blocks, "num_blocks", minimum=1)
-    squared = validate_bool(squared, "squared")
-    gram = validate_choice(gram, "gram", GRAMS)
-    return num_blocks, squared, gram
+def _validated_options(num_blocks, squared, gram):
+    return {
+        "num_blocks": validate_int(num_blocks, "num_blocks", minimum=1),
+        "squared": validate_bool(squared, "squared"),
+        "gram": validate_choice(gram, "gram", GRAMS),
+    }
 
 
 @keras_ortho_export
@@ -38,8 +39,12 @@ def orthogonal_sphere_loss(y_true, y_pred, num_blocks=16, squared=False, gram="b
     Returns:
         A float32 tensor of shape `(B,)`.
     """
+    options = _validated_options(num_blocks, squared, gram)
+    return _orthogonal_sphere_loss(y_true, y_pred, **options)
+
+
+def _orthogonal_sphere_loss(y_true, y_pred, num_blocks, squared, gram):
     del y_true
-    num_blocks, squared, gram = _validate(num_blocks, squared, gram)
     features = features_of(y_pred)
     if gram == "features":
         # A batch quantity: every sample carries the batch value, so the mean
@@ -67,7 +72,7 @@ def orthogonal_sphere_loss(y_true, y_pred, num_blocks=16, squared=False, gram="b
 
 
 @keras_ortho_export
-class OrthogonalSphereLoss(keras.losses.Loss):
+class OrthogonalSphereLoss(FunctionLoss):
     """Orthogonal Sphere (OS) loss: pushes blocks of each feature vector to be
     mutually orthogonal unit vectors.
 
@@ -138,25 +143,10 @@ class OrthogonalSphereLoss(keras.losses.Loss):
         name="orthogonal_sphere_loss",
         dtype=None,
     ):
-        num_blocks, squared, gram = _validate(num_blocks, squared, gram)
-        super().__init__(name=name, reduction=reduction, dtype=dtype)
-        self.num_blocks = num_blocks
-        self.squared = squared
-        self.gram = gram
-
-    def call(self, y_true, y_pred):
-        return orthogonal_sphere_loss(
-            y_true,
-            y_pred,
-            num_blocks=self.num_blocks,
-            squared=self.squared,
-            gram=self.gram,
+        super().__init__(
+            _orthogonal_sphere_loss,
+            name=name,
+            reduction=reduction,
+            dtype=dtype,
+            **_validated_options(num_blocks, squared, gram),
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_blocks": self.num_blocks,
-            "squared": self.squared,
-            "gram": self.gram,
-        }
