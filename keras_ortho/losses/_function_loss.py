@@ -14,10 +14,11 @@ class FunctionLoss(keras.losses.Loss):
       function the public one calls after its own checks;
     - each option is an attribute of the same name (`loss.gamma`), which
       `call` reads, and `get_config` saves the options under those names but
-      not `fn`, so `from_config` calls the subclass's own signature;
-    - `y_true` and `y_pred` reach `fn` as given: Keras' wrapper squeezes or
-      expands them to the same rank, which would turn labels `(B,)` against
-      features `(B, D)` into `(B, 1)`.
+      not `fn`, so `from_config` calls the subclass's own signature (Keras'
+      wrapper saves `fn`, and its subclasses list their options again in a
+      `get_config` of their own);
+    - `y_true` and `y_pred` reach `fn` as given: labels and features are not
+      of one shape, so Keras' matching of their ranks does not apply.
 
     Args:
         fn: `fn(y_true, y_pred, **options)`, one value per sample.
