@@ -1,7 +1,9 @@
 """keras_ortho: orthogonality constraints for image classification in Keras 3."""
 
 from keras_ortho import callbacks
+from keras_ortho import constraints
 from keras_ortho import data
+from keras_ortho import initializers
 from keras_ortho import layers
 from keras_ortho import losses
 from keras_ortho import metrics

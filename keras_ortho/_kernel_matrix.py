@@ -134,3 +134,58 @@ def regularizable_kernels(layer):
         )
     elif isinstance(layer, layers.Dense):
         yield RegularizableKernel("kernel_regularizer", layer.kernel, "dense", None)
+
+
+def kernel_from_filter_matrix(matrix, kernel_shape, kernel_layout):
+    """The inverse of `filter_matrix`: a `(fan_in, filters)` matrix back in
+    the kernel's own layout.
+
+    Args:
+        matrix: a filter matrix, as `filter_matrix` returns it.
+        kernel_shape: the shape of the kernel in its Keras layout.
+        kernel_layout: how the kernel is stored, `"dense"`, `"conv"`,
+            `"conv_transpose"` or `"depthwise"` (not `"auto"`).
+    """
+    kernel_shape = tuple(kernel_shape)
+    if kernel_layout == "conv_transpose":
+        # Stored `(*spatial, out, cin)`; the filter matrix reads `(*spatial, cin, out)`.
+        *spatial, filters, channels = kernel_shape
+        kernel = ops.reshape(matrix, (*spatial, channels, filters))
+        rank = len(kernel_shape)
+        return ops.transpose(kernel, [*range(rank - 2), rank - 1, rank - 2])
+    # Dense, plain convolution and depthwise kernels flatten in C order, so a
+    # reshape undoes it (depthwise columns are ordered `c * multiplier + m`).
+    return ops.reshape(matrix, kernel_shape)
+
+
+def filter_groups(kernel, kernel_layout):
+    """The filter matrices of the groups of filters that act on the same
+    inputs, stacked `(groups, fan_in, filters)`.
+
+    A depthwise kernel `(*spatial, cin, multiplier)` has `cin` groups, each the
+    `(kh * kw, multiplier)` matrix of the filters of one input channel; filters
+    of different channels read disjoint inputs, so the convolution is an
+    isometry when each group's filters are orthonormal. Any other kernel is one
+    group, its filter matrix.
+
+    Args:
+        kernel: a Keras kernel (tensor or variable) of rank 2 to 5.
+        kernel_layout: `"dense"`, `"conv"`, `"conv_transpose"` or `"depthwise"`.
+    """
+    matrix = filter_matrix(kernel, kernel_layout)
+    if kernel_layout != "depthwise":
+        return ops.expand_dims(matrix, 0)
+    channels, multiplier = tuple(kernel.shape)[-2:]
+    groups = ops.reshape(matrix, (matrix.shape[0], channels, multiplier))
+    return ops.transpose(groups, (1, 0, 2))
+
+
+def kernel_from_filter_groups(groups, kernel_shape, kernel_layout):
+    """The inverse of `filter_groups`: `(groups, fan_in, filters)` back to a
+    kernel of `kernel_shape` in its Keras layout."""
+    if kernel_layout == "depthwise":
+        matrix = ops.transpose(groups, (1, 0, 2))
+        matrix = ops.reshape(matrix, (matrix.shape[0], -1))
+    else:
+        matrix = groups[0]
+    return kernel_from_filter_matrix(matrix, kernel_shape, kernel_layout)

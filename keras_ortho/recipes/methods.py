@@ -1,10 +1,12 @@
 """Turning method names (`--method opl,so`) into the losses, kernel
-regularizers, classifier heads and callbacks a recipe trains with."""
+regularizers and constraints, classifier heads and callbacks a recipe trains
+with."""
 
 import dataclasses
 
 import keras
 
+from keras_ortho import constraints
 from keras_ortho import losses
 from keras_ortho import regularizers
 from keras_ortho.callbacks import RegularizerSchedule
@@ -21,8 +23,16 @@ KERNEL_REGULARIZERS = {
     "disentangled": regularizers.DisentangledOrthogonality,
     "relaxed": regularizers.RelaxedOrthogonality,
 }
+# Hard orthogonality: the Björck projection on every kernel after each step.
+KERNEL_CONSTRAINTS = {"orth": constraints.Orthogonal}
 HEADS = ("fixed",)
-METHOD_NAMES = (CROSS_ENTROPY, *FEATURE_LOSSES, *KERNEL_REGULARIZERS, *HEADS)
+METHOD_NAMES = (
+    CROSS_ENTROPY,
+    *FEATURE_LOSSES,
+    *KERNEL_REGULARIZERS,
+    *KERNEL_CONSTRAINTS,
+    *HEADS,
+)
 
 # The factor each kernel regularizer gets unless a recipe sets one. SRIP
 # (1e-2) and OCNN (0.1) are their reference code's defaults; the others have
@@ -44,7 +54,8 @@ def parse_methods(methods):
 
     `"ce"` alone is plain cross-entropy; with other methods it is dropped
     (cross-entropy is always the classification loss). At most one feature
-    loss (`opl`, `os`), one kernel regularizer and one head may be combined.
+    loss (`opl`, `os`), one kernel regularizer, the kernel constraint
+    (`orth`) and one head may be combined.
 
     Args:
         methods: a comma-separated string or a list/tuple of names from
@@ -106,6 +117,8 @@ class MethodComponents:
         feature_loss: the loss on the pooled features, or `None`.
         feature_loss_weight: its weight in the total loss.
         callbacks: callbacks the methods need (the SRIP factor schedule).
+        kernel_constraint: the constraint to place on every convolution and
+            Dense kernel with `keras_ortho.constraints.attach`, or `None`.
     """
 
     classifier: keras.layers.Layer | None
@@ -113,6 +126,7 @@ class MethodComponents:
     feature_loss: keras.losses.Loss | None
     feature_loss_weight: float
     callbacks: tuple
+    kernel_constraint: keras.constraints.Constraint | None = None
 
 
 def method_components(recipe, num_classes):
@@ -148,9 +162,19 @@ def method_components(recipe, num_classes):
                 callbacks = (RegularizerSchedule.srip(),)
     feature_loss, weight = None, 0.0
     if "opl" in methods:
-        feature_loss = losses.OrthogonalProjectionLoss(gamma=recipe.opl_gamma)
+        # Pairs span the global batch under tf.distribute too; on one device
+        # and under JAX DataParallel the loss already sees the whole batch.
+        feature_loss = losses.OrthogonalProjectionLoss(
+            gamma=recipe.opl_gamma, cross_replica=True
+        )
         weight = recipe.opl_weight
     elif "os" in methods:
         feature_loss = losses.OrthogonalSphereLoss(num_blocks=recipe.os_blocks)
         weight = recipe.os_weight
-    return MethodComponents(classifier, regularizer, feature_loss, weight, callbacks)
+    constraint = None
+    for name, constraint_class in KERNEL_CONSTRAINTS.items():
+        if name in methods:
+            constraint = constraint_class()
+    return MethodComponents(
+        classifier, regularizer, feature_loss, weight, callbacks, constraint
+    )

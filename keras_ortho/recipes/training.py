@@ -8,6 +8,7 @@ import time
 import keras
 import numpy as np
 
+from keras_ortho import constraints
 from keras_ortho import data as ortho_data
 from keras_ortho import layers as ortho_layers
 from keras_ortho import models
@@ -100,7 +101,7 @@ def _channel_statistics(images, chunk=4096):
 
 def build_classifier(recipe, num_classes, input_shape, mean, std, components):
     """The recipe's network, images (0..255) -> logits, with the methods' head
-    and kernel regularizer."""
+    and kernel regularizer or constraint."""
     options = {
         "num_classes": num_classes,
         "input_shape": input_shape,
@@ -110,12 +111,16 @@ def build_classifier(recipe, num_classes, input_shape, mean, std, components):
         "std": std,
     }
     if recipe.model == "resnet_cifar":
-        return models.resnet_cifar(recipe.depth, **options)
-    if recipe.model == "wide_resnet":
-        return models.wide_resnet(
+        model = models.resnet_cifar(recipe.depth, **options)
+    elif recipe.model == "wide_resnet":
+        model = models.wide_resnet(
             recipe.depth, recipe.width, dropout=recipe.dropout, **options
         )
-    return models.resnet18_cifar(**options)
+    else:
+        model = models.resnet18_cifar(**options)
+    if components.kernel_constraint is not None:
+        constraints.attach(model, components.kernel_constraint)
+    return model
 
 
 def augmentation_layers(recipe):

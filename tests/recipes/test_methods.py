@@ -1,6 +1,7 @@
 import pytest
 
 from keras_ortho import callbacks
+from keras_ortho import constraints
 from keras_ortho import layers
 from keras_ortho import losses
 from keras_ortho import regularizers
@@ -23,6 +24,7 @@ def test_method_names_cover_the_issue():
         "ocnn",
         "disentangled",
         "relaxed",
+        "orth",
         "fixed",
     ]
     assert sorted(METHOD_NAMES) == sorted(expected)
@@ -122,3 +124,20 @@ def test_cosine_head():
     components = method_components(get_recipe("fixed_classifier_cosine"), 10)
     assert components.classifier.get_config()["logits"] == "cosine"
     assert components.classifier.get_config()["scale"] == 16.0
+
+
+def test_orth_places_the_orthogonal_constraint_on_every_kernel():
+    from keras_ortho.recipes.training import build_classifier
+
+    recipe = get_recipe("demo", methods="opl,so,orth,fixed")
+    components = method_components(recipe, 10)
+    assert isinstance(components.kernel_constraint, constraints.Orthogonal)
+    assert isinstance(components.kernel_regularizer, regularizers.SoftOrthogonality)
+    model = build_classifier(
+        recipe, 10, (32, 32, 3), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), components
+    )
+    kernels = [v for v in model.trainable_variables if len(v.shape) >= 2]
+    assert kernels and all(
+        isinstance(v.constraint, constraints.Orthogonal) for v in kernels
+    )
+    assert method_components(get_recipe("demo"), 10).kernel_constraint is None

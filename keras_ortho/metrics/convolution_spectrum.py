@@ -1,0 +1,410 @@
+"""The singular values of a convolution as an operator on images, not of its
+flattened filter matrix: exactly, by the Fourier method for circular padding
+and by the impulse response for zero padding; and per layer for a model."""
+
+import dataclasses
+import math
+
+import keras
+import numpy as np
+
+from keras_ortho._export import keras_ortho_export
+from keras_ortho._kernel_matrix import KERNEL_LAYOUTS
+from keras_ortho._kernel_matrix import filter_matrix
+from keras_ortho._kernel_matrix import regularizable_kernels
+from keras_ortho._validation import validate_choice
+from keras_ortho._validation import validate_int
+from keras_ortho.constraints.orthogonal import resolve_kernel_layout
+
+CONVOLUTION_LAYOUTS = ("conv", "conv_transpose", "depthwise")
+PADDINGS = ("valid", "same")
+# The impulse response forms an (inputs x outputs) matrix: at most this many
+# entries (512 MiB in float64).
+MAX_OPERATOR_ENTRIES = 2**26
+
+
+def _per_dimension(value, rank, name):
+    values = (value,) * rank if isinstance(value, int) else tuple(value)
+    if len(values) != rank:
+        raise ValueError(
+            f"Invalid value for argument `{name}`: expected an integer or "
+            f"{rank} integers. Received: {name}={value!r}"
+        )
+    return tuple(validate_int(v, name, minimum=1) for v in values)
+
+
+def _conv_layout_kernel(kernel, layout, groups):
+    """`kernel` as `(*spatial, groups, in_per_group, out_per_group)`, the
+    convolution it is (the adjoint one for a transposed kernel)."""
+    if layout == "depthwise":
+        return kernel[..., :, None, :]
+    # A transposed kernel (*spatial, out, cin) is the kernel of the plain
+    # convolution (out -> cin) whose adjoint it applies.
+    *spatial, inputs, outputs = kernel.shape
+    grouped = kernel.reshape(*spatial, inputs, groups, outputs // groups)
+    return np.moveaxis(grouped, -2, -3)
+
+
+def _dilate(kernel, dilation, rank):
+    if all(d == 1 for d in dilation):
+        return kernel
+    size = [(k - 1) * d + 1 for k, d in zip(kernel.shape[:rank], dilation, strict=True)]
+    dilated = np.zeros((*size, *kernel.shape[rank:]), kernel.dtype)
+    dilated[tuple(slice(None, None, d) for d in dilation)] = kernel
+    return dilated
+
+
+def _fourier_singular_values(grouped, spatial_shape, strides):
+    """Singular values of the circular, strided convolution with a
+    `(*spatial, groups, in, out)` kernel on inputs of `spatial_shape`."""
+    rank = len(spatial_shape)
+    # Taps beyond the input size wrap around: fold them onto the n-grid.
+    folded = np.zeros((*spatial_shape, *grouped.shape[rank:]), np.float64)
+    for tap in np.ndindex(*grouped.shape[:rank]):
+        position = tuple(t % n for t, n in zip(tap, spatial_shape, strict=True))
+        folded[position] += grouped[tap]
+    transfer = np.fft.fftn(folded, axes=tuple(range(rank)))
+    # Input frequency xi = k * M + omega feeds output frequency omega
+    # (M = n / s): split each frequency axis into (k, omega).
+    blocks = transfer.reshape(
+        *[
+            part
+            for n, s in zip(spatial_shape, strides, strict=True)
+            for part in (s, n // s)
+        ],
+        *transfer.shape[rank:],
+    )
+    aliases = [2 * i for i in range(rank)]
+    outputs = [2 * i + 1 for i in range(rank)]
+    group_axis, in_axis, out_axis = 2 * rank, 2 * rank + 1, 2 * rank + 2
+    blocks = np.transpose(blocks, (*outputs, group_axis, *aliases, in_axis, out_axis))
+    stacked = blocks.reshape(
+        *blocks.shape[: rank + 1], -1, blocks.shape[-1]
+    ) / math.sqrt(math.prod(strides))
+    return np.linalg.svd(stacked, compute_uv=False).ravel()
+
+
+@keras_ortho_export
+def circular_convolution_singular_values(
+    kernel,
+    spatial_shape,
+    strides=1,
+    dilation_rate=1,
+    groups=1,
+    kernel_layout="auto",
+):
+    """All singular values of a convolution with circular padding, exactly.
+
+    A stride-1 convolution with circular padding on `n_1 x ... x n_d` inputs
+    is diagonalised by the discrete Fourier transform: its singular values
+    are those of the `cin x cout` matrices
+
+    ```
+    P(xi) = sum_x K[x] exp(-2 pi i <xi, x> / n),   xi in the n-grid
+    ```
+
+    (Sedghi, Gupta and Long, 2019), `prod(n)` small SVDs in place of one of
+    size `prod(n) * cin`. With stride `s` (dividing `n`), output frequency
+    `omega` collects the input frequencies `omega + k n / s`: its singular
+    values are those of `[P(omega + k n / s)]_k / sqrt(prod(s))`, the
+    `s^d` aliases side by side. A depthwise kernel is one such convolution
+    per channel, a grouped one per group; a transposed kernel has the
+    singular values of the convolution it is the adjoint of (on inputs of
+    `spatial_shape * strides`).
+
+    Computed in float64 NumPy. Keras convolutions are cross-correlations;
+    their transfer matrices are the complex conjugates, with the same
+    singular values.
+
+    Args:
+        kernel: a convolution kernel in its Keras layout (array, tensor or
+            variable) of rank 3 to 5.
+        spatial_shape: the input's spatial size, an integer or one per
+            spatial dimension (for a transposed kernel, the size of the
+            plain convolution's input, i.e. the transposed one's output).
+        strides: an integer or one per dimension, dividing `spatial_shape`.
+        dilation_rate: an integer or one per dimension.
+        groups: the `groups` of a grouped `Conv`, dividing the filters.
+        kernel_layout: `"conv"`, `"conv_transpose"` or `"depthwise"` (or
+            `"auto"`, which refuses to guess; see
+            `keras_ortho.constraints.Orthogonal`).
+
+    Returns:
+        The singular values, a float64 NumPy array in decreasing order.
+
+    Example:
+
+    ```python
+    kernel = keras_ortho.initializers.DeltaOrthogonal(seed=0)((3, 3, 16, 16))
+    values = keras_ortho.metrics.circular_convolution_singular_values(
+        kernel, (8, 8), kernel_layout="conv"
+    )  # 1024 values, all 1
+    ```
+
+    Reference:
+        H. Sedghi, V. Gupta, P. M. Long, "The Singular Values of
+        Convolutional Layers", ICLR 2019.
+    """
+    kernel, layout = _kernel_array(kernel, kernel_layout)
+    if layout == "dense":
+        raise ValueError(
+            "Invalid `kernel_layout`: expected a convolution layout ('conv', "
+            "'conv_transpose' or 'depthwise'). Received: kernel_layout='dense'"
+        )
+    rank = kernel.ndim - 2
+    spatial_shape = _per_dimension(spatial_shape, rank, "spatial_shape")
+    strides = _per_dimension(strides, rank, "strides")
+    dilation = _per_dimension(dilation_rate, rank, "dilation_rate")
+    groups = _validate_groups(groups, kernel, layout)
+    if layout == "conv_transpose":
+        spatial_shape = tuple(
+            n * s for n, s in zip(spatial_shape, strides, strict=True)
+        )
+    if any(n % s for n, s in zip(spatial_shape, strides, strict=True)):
+        raise ValueError(
+            "Invalid `spatial_shape`: the Fourier method needs every stride to "
+            f"divide the input size. Received: spatial_shape={spatial_shape}, "
+            f"strides={strides}"
+        )
+    grouped = _conv_layout_kernel(_dilate(kernel, dilation, rank), layout, groups)
+    values = _fourier_singular_values(grouped, spatial_shape, strides)
+    return np.sort(values)[::-1]
+
+
+@keras_ortho_export
+def convolution_singular_values(
+    kernel,
+    spatial_shape,
+    strides=1,
+    padding="valid",
+    dilation_rate=1,
+    kernel_layout="auto",
+):
+    """All singular values of a convolution with zero padding, exactly, from
+    its impulse response.
+
+    The operator matrix `A` `(prod(spatial_shape) * cin, outputs)` is built
+    column by column, one input image per basis vector `e_i` of the input
+    space, `A[i] = conv(e_i)`, with the Keras op the layer itself runs
+    (`keras.ops.conv`, `depthwise_conv` or `conv_transpose`, with Keras'
+    `"valid"` and `"same"` padding and strides), then `sigma(A)` by NumPy's
+    SVD in float64. It is exact for any padding, stride and size, and costs
+    an `(inputs x outputs)` matrix: small inputs only.
+
+    Args:
+        kernel: a Dense or convolution kernel in its Keras layout.
+        spatial_shape: the input's spatial size, an integer or one per
+            spatial dimension.
+        strides: an integer or one per dimension.
+        padding: `"valid"` or `"same"`, as the layer's.
+        dilation_rate: an integer or one per dimension.
+        kernel_layout: `"dense"`, `"conv"`, `"conv_transpose"` or
+            `"depthwise"` (or `"auto"`; see `keras_ortho.constraints.Orthogonal`).
+
+    Returns:
+        The singular values, a float64 NumPy array in decreasing order.
+
+    Raises:
+        ValueError: for bad arguments, or an operator matrix of more than
+            `MAX_OPERATOR_ENTRIES` entries.
+
+    Example:
+
+    ```python
+    values = keras_ortho.metrics.convolution_singular_values(
+        layer.kernel, (8, 8), strides=2, padding="same", kernel_layout="conv"
+    )
+    ```
+
+    Reference:
+        The impulse-response test of deel-ai/orthogonium, after
+        H. Sedghi, V. Gupta, P. M. Long, ICLR 2019 (Section 4).
+    """
+    kernel, layout = _kernel_array(kernel, kernel_layout)
+    if layout == "dense":
+        return np.linalg.svd(kernel, compute_uv=False)
+    rank = kernel.ndim - 2
+    spatial_shape = _per_dimension(spatial_shape, rank, "spatial_shape")
+    strides = _per_dimension(strides, rank, "strides")
+    dilation = _per_dimension(dilation_rate, rank, "dilation_rate")
+    padding = validate_choice(padding, "padding", PADDINGS)
+    channels = kernel.shape[-1] if layout == "conv_transpose" else kernel.shape[-2]
+    inputs = math.prod(spatial_shape) * channels
+    options = {"strides": strides, "padding": padding, "dilation_rate": dilation}
+    kernel_tensor = keras.ops.convert_to_tensor(kernel.astype("float32"))
+    if layout == "conv":
+        operator = keras.ops.conv
+    elif layout == "depthwise":
+        operator = keras.ops.depthwise_conv
+    else:
+        operator = keras.ops.conv_transpose
+    probe = operator(
+        keras.ops.zeros((1, *spatial_shape, channels)), kernel_tensor, **options
+    )
+    outputs = math.prod(probe.shape[1:])
+    if inputs * outputs > MAX_OPERATOR_ENTRIES:
+        raise ValueError(
+            f"Invalid `spatial_shape`: the operator matrix would have {inputs} x "
+            f"{outputs} entries, more than {MAX_OPERATOR_ENTRIES}. Use a smaller "
+            "`spatial_shape`, or circular_convolution_singular_values (circular "
+            f"padding, any size). Received: spatial_shape={spatial_shape}"
+        )
+    basis = np.eye(inputs, dtype="float32").reshape(inputs, *spatial_shape, channels)
+    response = operator(keras.ops.convert_to_tensor(basis), kernel_tensor, **options)
+    matrix = keras.ops.convert_to_numpy(response).reshape(inputs, outputs)
+    return np.linalg.svd(matrix.astype(np.float64), compute_uv=False)
+
+
+def _kernel_array(kernel, kernel_layout):
+    validate_choice(kernel_layout, "kernel_layout", KERNEL_LAYOUTS)
+    layout = resolve_kernel_layout(kernel, kernel_layout, "kernel_layout")
+    return np.asarray(keras.ops.convert_to_numpy(kernel), np.float64), layout
+
+
+def _validate_groups(groups, kernel, layout):
+    groups = validate_int(groups, "groups", minimum=1)
+    if groups != 1 and (layout != "conv" or kernel.shape[-1] % groups):
+        raise ValueError(
+            "Invalid value for argument `groups`: expected 1, or a divisor of "
+            "the filters of a plain convolution kernel. Received: "
+            f"groups={groups} for kernel_layout={layout!r} of shape {kernel.shape}"
+        )
+    return groups
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorSpectrum:
+    """The singular values of one layer's linear map, summarised.
+
+    Attributes:
+        layer_name: the name of the layer holding the kernel.
+        kernel_path: the kernel variable's path, e.g. `"conv2d/kernel"`; the
+            key `keras_ortho.metrics.filter_orthogonality` records share.
+        kernel_layout: `"dense"`, `"conv"`, `"conv_transpose"` or
+            `"depthwise"`.
+        spatial_shape: the input size the operator acts on (`()` for Dense).
+        sigma_max: the largest singular value, the layer's Lipschitz constant
+            (operator 2-norm).
+        sigma_min: the smallest singular value.
+        stable_rank: `sum_k sigma_k^2 / sigma_max^2`, between 1 and the
+            number of singular values.
+        num_singular_values: how many singular values the operator has.
+    """
+
+    layer_name: str
+    kernel_path: str
+    kernel_layout: str
+    spatial_shape: tuple
+    sigma_max: float
+    sigma_min: float
+    stable_rank: float
+    num_singular_values: int
+
+
+@keras_ortho_export
+def convolution_spectra(model, spatial_shape=None):
+    """The operator singular values of every kernel of `model`, summarised.
+
+    For each kernel `keras_ortho.regularizers.attach` reaches, the exact
+    singular values of the layer's linear map: those of the filter matrix `W`
+    for a Dense (or EinsumDense) kernel, and for a convolution those of the
+    circular convolution on the layer's input size, by
+    `circular_convolution_singular_values` (with the layer's strides,
+    dilation and groups). With zero padding the operator
+    differs from the circular one only at the border; the Fourier spectrum is
+    the usual estimate at full size (Sedghi et al.), and
+    `convolution_singular_values` gives the exact one on small inputs.
+
+    An orthogonal convolution has `sigma_max = sigma_min = 1`; a small filter
+    Gram residual (`filter_orthogonality`) does not imply it.
+
+    Args:
+        model: a built `keras.Model` or layer.
+        spatial_shape: `None` (default) to use each layer's input size, known
+            for layers of a Functional or Sequential model; or one size (an
+            integer or tuple) for every convolution, e.g. for a subclassed
+            model. For a SeparableConv the depthwise kernel sees it, the
+            pointwise one the depthwise output.
+
+    Returns:
+        A list of `OperatorSpectrum` records, in layer order.
+
+    Example:
+
+    ```python
+    for record in keras_ortho.metrics.convolution_spectra(model):
+        print(record.layer_name, record.sigma_max, record.sigma_min)
+    ```
+
+    Reference:
+        H. Sedghi, V. Gupta, P. M. Long, "The Singular Values of
+        Convolutional Layers", ICLR 2019.
+    """
+    if not isinstance(model, keras.layers.Layer):
+        raise TypeError(
+            "Invalid type for argument `model`: expected a keras.Model or "
+            f"keras.layers.Layer. Received: model of type {type(model).__name__}"
+        )
+    records = []
+    # Every layer Keras tracks: nested models and custom layers' sublayers.
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        for kernel in regularizable_kernels(layer):
+            records.append(_layer_spectrum(layer, kernel, spatial_shape))
+    return records
+
+
+def _layer_input_size(layer, rank, spatial_shape):
+    if spatial_shape is not None:
+        return _per_dimension(spatial_shape, rank, "spatial_shape")
+    try:
+        shape = tuple(layer.input.shape)
+    except (AttributeError, ValueError):
+        shape = None
+    if shape is None or len(shape) != rank + 2 or None in shape[1:-1]:
+        raise ValueError(
+            f"The input size of layer {layer.name!r} is not known (a subclassed "
+            "model, or an input of unknown size). Pass `spatial_shape`, e.g. "
+            "spatial_shape=(32, 32)."
+        )
+    if (
+        keras.config.image_data_format() == "channels_first"
+        or getattr(layer, "data_format", "channels_last") == "channels_first"
+    ):
+        return tuple(shape[2:])
+    return tuple(shape[1:-1])
+
+
+def _layer_spectrum(layer, kernel, spatial_shape):
+    variable, layout = kernel.variable, kernel.kernel_layout
+    if layout not in CONVOLUTION_LAYOUTS:
+        # A Dense (or EinsumDense) kernel maps each input vector by W.
+        size = ()
+        matrix = keras.ops.convert_to_numpy(filter_matrix(variable, layout))
+        values = np.linalg.svd(np.asarray(matrix, np.float64), compute_uv=False)
+    else:
+        rank = len(variable.shape) - 2
+        size = _layer_input_size(layer, rank, spatial_shape)
+        strides, dilation = tuple(layer.strides), tuple(layer.dilation_rate)
+        if kernel.attribute == "pointwise_regularizer":
+            # The 1x1 pointwise kernel reads the depthwise output.
+            size = tuple(-(-n // s) for n, s in zip(size, strides, strict=True))
+            strides, dilation = 1, 1
+        values = circular_convolution_singular_values(
+            variable,
+            size,
+            strides=strides,
+            dilation_rate=dilation,
+            groups=getattr(layer, "groups", 1) if layout == "conv" else 1,
+            kernel_layout=layout,
+        )
+    largest = float(values.max())
+    return OperatorSpectrum(
+        layer_name=layer.name,
+        kernel_path=variable.path,
+        kernel_layout=layout,
+        spatial_shape=size,
+        sigma_max=largest,
+        sigma_min=float(values.min()),
+        stable_rank=float(np.sum(values**2) / largest**2) if largest > 0 else 0.0,
+        num_singular_values=int(values.size),
+    )
