@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 BACKENDS := tensorflow jax torch
 EXTRAS := tensorflow,jax,torch,datasets,plot,test,docs
 
-.PHONY: venv test test-backends lint docs demo clean
+.PHONY: venv test test-backends lint docs demo examples clean
 
 $(STAMP): pyproject.toml constraints-test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,14 @@ docs: $(STAMP)
 
 demo: $(STAMP)
 	KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) examples/demo.py
+
+# Every tutorial at full size on the committed CIFAR-10 subset (the suite runs
+# them at toy size); pictures go to the system's temporary folder.
+TUTORIALS := feature_losses kernel_regularizers fixed_heads fine_tune_keras_hub
+examples: $(STAMP)
+	@for tutorial in $(TUTORIALS); do \
+		KERAS_BACKEND=$${KERAS_BACKEND:-jax} $(PY) examples/$$tutorial.py || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build site .pytest_cache .ruff_cache
