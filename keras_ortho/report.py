@@ -27,14 +27,13 @@ import numpy as np
 from keras_ortho import data as ortho_data
 from keras_ortho import metrics
 from keras_ortho import plots
+from keras_ortho._model_graph import find_head
 from keras_ortho._report_html import Page
 from keras_ortho._report_html import render_html
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_optional_path
 from keras_ortho.callbacks.orthogonality_monitor import feature_extractor
 from keras_ortho.callbacks.orthogonality_monitor import feature_statistics
-from keras_ortho.layers.fixed_classifier import FixedClassifier
-from keras_ortho.metrics.filter_orthogonality import _unique_layers
 from keras_ortho.recipes.results import RESULTS_JSON as RESULTS_FILE
 from keras_ortho.recipes.training import HISTORY_FILE
 from keras_ortho.recipes.training import MODEL_FILE
@@ -243,7 +242,7 @@ def _add_model_diagnostics(run_dir, output_dir, page, results, dataset, options)
     images = dataset.x_test[chosen]
     labels = dataset.y_test[chosen]
     extractor = feature_extractor(model)
-    head = _classifier_head(model)
+    head = find_head(model)
     features = extractor.predict(images, batch_size=PREDICT_BATCH_SIZE, verbose=0)
     features = np.asarray(features, "float32").reshape(len(images), -1)
     logits = np.asarray(
@@ -299,22 +298,6 @@ def _add_model_diagnostics(run_dir, output_dir, page, results, dataset, options)
     )
     rows = [{"metric": name, "value": value} for name, value in summary.items()]
     page.tables.insert(0, (f"Test set ({dataset.name})", rows))
-
-
-def _classifier_head(model):
-    """The layer mapping the features to the logits: the last Dense or
-    FixedClassifier layer of the model (nested models included)."""
-    heads = [
-        layer
-        for layer in _unique_layers(model)
-        if isinstance(layer, (keras.layers.Dense, FixedClassifier))
-    ]
-    if not heads:
-        raise ValueError(
-            f"Cannot find the classifier head of model {model.name!r}: it has no "
-            "Dense or FixedClassifier layer."
-        )
-    return heads[-1]
 
 
 def _add_class_activation_maps(

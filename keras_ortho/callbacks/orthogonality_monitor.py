@@ -4,9 +4,9 @@ import keras
 import numpy as np
 
 from keras_ortho import metrics
+from keras_ortho._model_graph import find_features
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_int
-from keras_ortho.layers.fixed_classifier import FixedClassifier
 
 FILTER_MEASURES = (
     "so_residual",
@@ -15,7 +15,6 @@ FILTER_MEASURES = (
     "sigma_max",
 )
 FEATURE_STATISTICS = ("s", "d", "compactness", "separability", "effective_rank")
-FEATURES_LAYER_NAME = "features"
 
 
 class OrthogonalityMonitor(keras.callbacks.Callback):
@@ -40,12 +39,12 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
     receive them when they come after this callback in the list.
 
     The features are the output of the layer named by `feature_layer`. By
-    default: the layer named `"features"` (the pooled features of every
-    `keras_ortho.models` network), else the input of the last `Dense` or
-    `keras_ortho.layers.FixedClassifier` layer. Nested models are searched
-    too; a feature layer inside a nested model is fed the held-out images
-    directly, skipping the outer model's layers in front of it (such as
-    augmentation layers, which do nothing at inference).
+    default: the input of the classifier head, the last `Dense` or
+    `keras_ortho.layers.FixedClassifier` layer (as for
+    `keras_ortho.models.with_features`). Nested models are searched too; a
+    feature layer inside a nested model is fed the held-out images directly,
+    skipping the outer model's layers in front of it (such as augmentation
+    layers, which do nothing at inference).
 
     Args:
         data: `None`, or a held-out batch `(x, y)`: images as the model (or
@@ -197,51 +196,23 @@ def feature_statistics(features, labels, names=FEATURE_STATISTICS):
 def feature_extractor(model, feature_layer=None):
     """A Functional model from images to the features of `model`.
 
-    See `OrthogonalityMonitor` for how `feature_layer` (a name, a layer or
-    `None`) is found, nested models included.
+    The features are found as `keras_ortho.models.with_features` finds them:
+    the input of the classifier head, or the output of `feature_layer` (a
+    name or a layer), nested models included. A feature layer inside a
+    nested model is fed the images directly, skipping the outer model's
+    layers in front of it (such as augmentation layers, which do nothing at
+    inference).
     """
-    found = _find_feature_tensor(model, feature_layer)
-    if found is None:
-        wanted = (
-            "a layer named 'features', or a Dense or FixedClassifier layer"
-            if feature_layer is None
-            else f"the layer {getattr(feature_layer, 'name', feature_layer)!r}"
-        )
+    features = find_features(model, feature_layer)
+    if features.owner is None:
         raise ValueError(
-            f"Cannot find the feature layer: model {model.name!r} (nested "
-            f"models included) has no {wanted} in a Functional or Sequential "
-            "graph. Pass `feature_layer`, the name of the layer whose output "
-            "is the features."
+            f"Cannot find the features of model {model.name!r} in a Functional "
+            f"or Sequential graph: layer {features.layer.name!r} is called by a "
+            "subclassed model or custom layer. Pass `feature_layer`, a layer "
+            "called in a Functional or Sequential graph."
         )
-    owner, tensor = found
-    return keras.Model(owner.inputs, tensor, name=f"{owner.name}_features")
-
-
-def _find_feature_tensor(model, feature_layer):
-    """`(owner model, features tensor)`, searching nested models depth first."""
-    layers = list(getattr(model, "layers", []))
-    has_graph = getattr(model, "inputs", None) is not None
-    for layer in layers:
-        if isinstance(layer, keras.Model):
-            found = _find_feature_tensor(layer, feature_layer)
-            if found is not None:
-                return found
-    if not has_graph:
-        return None
-    if feature_layer is None:
-        for layer in layers:
-            if layer.name == FEATURES_LAYER_NAME:
-                return model, layer.output
-        heads = [
-            layer
-            for layer in layers
-            if isinstance(layer, (keras.layers.Dense, FixedClassifier))
-        ]
-        return (model, heads[-1].input) if heads else None
-    for layer in layers:
-        if layer is feature_layer or layer.name == feature_layer:
-            return model, layer.output
-    return None
+    owner = features.owner
+    return keras.Model(owner.inputs, features.tensor, name=f"{owner.name}_features")
 
 
 def _validate_data(data):

@@ -10,6 +10,7 @@ from keras import ops
 from keras_ortho._export import keras_ortho_export
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._kernel_matrix import regularizable_kernels
+from keras_ortho._model_graph import walk_layers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,7 +21,7 @@ class FilterOrthogonality:
         layer_name: the name of the layer holding the kernel.
         kernel_path: the kernel variable's path, e.g. `"conv2d/kernel"`.
         kernel_layout: how the kernel is read (`"dense"`, `"conv"`,
-            `"conv_transpose"` or `"depthwise"`).
+            `"conv_transpose"`, `"depthwise"` or an EinsumDense equation).
         kernel_shape: the kernel's shape in its Keras layout.
         fan_in: the length of each filter (rows of `W`).
         filters: the number of filters (columns of `W`).
@@ -50,10 +51,11 @@ class FilterOrthogonality:
 def filter_orthogonality(model):
     """Per-kernel filter orthogonality of every layer of `model`.
 
-    Walks the layers of `model` (nested models included, each layer once) and,
-    for each Dense, Conv, Conv*Transpose, DepthwiseConv and SeparableConv
-    kernel, measures its filter matrix `W` (one column per output filter of
-    length `fan_in`; see `keras_ortho.regularizers.SoftOrthogonality`):
+    Walks the layers of `model` (nested models and the sublayers of custom
+    layers included, each layer once) and, for each Dense, EinsumDense, Conv,
+    Conv*Transpose, DepthwiseConv and SeparableConv kernel, measures its
+    filter matrix `W` (one column per output filter of length `fan_in`; see
+    `keras_ortho.regularizers.SoftOrthogonality`):
 
     ```
     so_residual            = ||W^T W - I||_F^2
@@ -89,22 +91,10 @@ def filter_orthogonality(model):
             f"Received: model of type {type(model).__name__}"
         )
     records = []
-    for layer in _unique_layers(model):
+    for layer in walk_layers(model):
         for kernel in regularizable_kernels(layer):
             records.append(_measure(layer.name, kernel.variable, kernel.kernel_layout))
     return records
-
-
-def _unique_layers(root):
-    seen = set()
-    pending = [root]
-    while pending:
-        layer = pending.pop(0)
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        yield layer
-        pending[:0] = getattr(layer, "layers", [])
 
 
 def _measure(layer_name, variable, layout):

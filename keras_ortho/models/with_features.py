@@ -3,6 +3,8 @@
 import keras
 
 from keras_ortho._export import keras_ortho_export
+from keras_ortho._model_graph import find_features
+from keras_ortho._model_graph import layer_position
 
 LOGITS = "logits"
 FEATURES = "features"
@@ -18,23 +20,24 @@ def with_features(model, feature_layer=None):
     `model`'s output.
 
     Args:
-        model: a Keras classifier: Functional, Sequential (built, e.g. with a
-            `keras.Input`) or subclassed (called at least once, so that its
-            layers exist).
+        model: a Keras classifier that outputs logits: Functional, Sequential
+            (built, e.g. with a `keras.Input`) or subclassed (called at least
+            once, so that its layers exist), nested models included.
         feature_layer: the layer whose output is the features, by name or as
-            a layer. By default, the features are the input of the last
-            `Dense` layer (the classifier head): last in graph order for
-            Functional and Sequential models, last in `model.layers` (the
-            order the attributes were assigned) for subclassed ones.
+            a layer. By default, the features are the input of the classifier
+            head: the last `Dense` or `keras_ortho.layers.FixedClassifier`
+            layer, nested layers included (last in graph order for Functional
+            and Sequential models, in attribute order for subclassed ones).
 
     Returns:
-        For Functional and Sequential models, a Functional model. For
-        subclassed models, a `FeatureOutputsModel` that records the feature
-        layer's input or output while `model` runs.
+        A Functional model when the feature layer is called in `model`'s own
+        graph; otherwise (subclassed models, a head inside a nested model) a
+        `FeatureOutputsModel` that records the features while `model` runs.
 
     Raises:
-        ValueError: the feature layer cannot be found, or `model` has not been
-            built or has more than one output.
+        ValueError: the feature layer cannot be found, `model` has not been
+            built or has more than one output, or its last layer applies a
+            softmax (outputs are probabilities, not logits).
 
     Example:
 
@@ -56,18 +59,25 @@ def with_features(model, feature_layer=None):
             "Invalid `model`: expected a keras.Model. "
             f"Received: model of type {type(model).__name__}"
         )
-    layer, features_are_input = _find_feature_layer(model, feature_layer)
-    if not hasattr(model, "inputs"):
-        return FeatureOutputsModel(model, layer.name, features_are_input)
+    if feature_layer is not None and not isinstance(feature_layer, (str, keras.Layer)):
+        raise TypeError(
+            "Invalid type for argument `feature_layer`: expected None, a layer "
+            f"name or a keras.Layer. Received: feature_layer={feature_layer!r} "
+            f"of type {type(feature_layer).__name__}"
+        )
+    features = find_features(model, feature_layer)
+    if features.owner is not model:
+        return FeatureOutputsModel(
+            model, None if feature_layer is None else features.layer
+        )
     if len(model.outputs) != 1:
         raise ValueError(
             "Invalid `model`: expected a classifier with a single output. "
             f"Received: a model with {len(model.outputs)} outputs"
         )
-    features = layer.input if features_are_input else layer.output
     return keras.Model(
         model.inputs,
-        {LOGITS: model.outputs[0], FEATURES: features},
+        {LOGITS: model.outputs[0], FEATURES: features.tensor},
         name=f"{model.name}_with_features",
     )
 
@@ -89,62 +99,36 @@ def feature_targets(y):
     return {LOGITS: y, FEATURES: y}
 
 
-def _find_feature_layer(model, feature_layer):
-    """Returns `(layer, features_are_input)`."""
-    if feature_layer is None:
-        dense_layers = [
-            layer for layer in model.layers if isinstance(layer, keras.layers.Dense)
-        ]
-        if not dense_layers:
-            raise ValueError(
-                "Cannot find the feature layer: `model` has no Dense layer whose "
-                "input could serve as features. Pass `feature_layer`, the name "
-                "of the layer whose output is the features. Received: "
-                f"model {model.name!r} with layers {[x.name for x in model.layers]}"
-            )
-        return dense_layers[-1], True
-    name = (
-        feature_layer.name if isinstance(feature_layer, keras.Layer) else feature_layer
-    )
-    if not isinstance(name, str):
-        raise TypeError(
-            "Invalid `feature_layer`: expected a layer name or a keras.Layer. "
-            f"Received: feature_layer={feature_layer!r}"
-        )
-    for layer in model.layers:
-        if layer.name == name:
-            return layer, False
-    raise ValueError(
-        f"Cannot find the feature layer: `model` {model.name!r} has no layer named "
-        f"{name!r}. Received: feature_layer={feature_layer!r}; the model's layers "
-        f"are {[x.name for x in model.layers]}"
-    )
-
-
 @keras_ortho_export
 class FeatureOutputsModel(keras.Model):
-    """A subclassed classifier with its features as a second output.
+    """A classifier with its features as a second output, for any model.
 
     Made by `with_features` for subclassed models, whose intermediate tensors
-    are not part of a graph. The feature layer's `call` is wrapped once, when
-    this model is made, to keep its latest input (`features_are_input=True`)
-    or output; the wrapper changes nothing else, so `model` itself behaves as
-    before.
+    are not part of a graph, and for heads inside nested models. The feature
+    layer's `call` is wrapped once, when this model is made, to keep its
+    latest input (the head's, by default) or output; the wrapper changes
+    nothing else, so `model` itself behaves as before.
+
+    The config refers to the feature layer by its position in the walk of
+    `model`'s layers, not by its name: generated names (`"dense_3"`) differ in
+    the process that loads the model.
 
     Args:
-        model: the subclassed classifier.
-        feature_layer: the name of a layer in `model.layers`.
-        features_are_input: whether the features are that layer's input
-            rather than its output.
+        model: the classifier.
+        feature_layer: `None` for the input of the classifier head (see
+            `with_features`), or the layer whose output is the features: a
+            layer of `model`, its name, or its position in the walk (what
+            `get_config` stores).
     """
 
-    def __init__(self, model, feature_layer, features_are_input=False, **kwargs):
+    def __init__(self, model, feature_layer=None, **kwargs):
         super().__init__(**kwargs)
         self.model = model
-        self.feature_layer = feature_layer
-        self.features_are_input = features_are_input
-        layer, _ = _find_feature_layer(model, feature_layer)
-        self._latest_features = _keep_latest_features(layer, features_are_input)
+        features = find_features(model, feature_layer)
+        self.feature_layer = (
+            None if feature_layer is None else layer_position(model, features.layer)
+        )
+        self._latest_features = _keep_latest_features(features.layer, features.is_input)
 
     def call(self, inputs, training=None):
         logits = self.model(inputs, training=training)
@@ -155,7 +139,6 @@ class FeatureOutputsModel(keras.Model):
             **super().get_config(),
             "model": keras.saving.serialize_keras_object(self.model),
             "feature_layer": self.feature_layer,
-            "features_are_input": self.features_are_input,
         }
 
     @classmethod

@@ -8,9 +8,9 @@ from keras import ops
 
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._kernel_matrix import regularizable_kernels
+from keras_ortho._model_graph import walk_layers
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_int
-from keras_ortho.metrics.filter_orthogonality import _unique_layers
 from keras_ortho.plots._figure import new_figure
 
 
@@ -31,7 +31,8 @@ def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, colum
     residual of what is shown (`sum_{i != j} cos^2`, or `||W^T W - I||_F^2`).
 
     Args:
-        model: a built `keras.Model` or layer; nested models are walked.
+        model: a built `keras.Model` or layer; nested models and the
+            sublayers of custom layers are walked.
         layers: `None` for every kernel, or a list of layer names.
         normalize: whether to show cosines rather than `W^T W - I`.
         max_kernels: at most this many panels; from more kernels, this many
@@ -69,7 +70,7 @@ def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, colum
     columns = validate_int(columns, "columns", minimum=1)
     kernels = [
         (layer.name, kernel.variable, kernel.kernel_layout)
-        for layer in _unique_layers(model)
+        for layer in walk_layers(model)
         if layers is None or layer.name in layers
         for kernel in regularizable_kernels(layer)
     ]

@@ -5,6 +5,8 @@ the same batches and the same random draws as an uninterrupted one."""
 import keras
 import numpy as np
 
+from keras_ortho._model_graph import walk_layers
+
 # Separates the mixing draws' random streams from the batch order's
 # `(seed, epoch)` and the seed generators' `(seed, epoch, index)`.
 _MIXING_STREAM = 1
@@ -69,20 +71,13 @@ class EpochShuffledBatches(keras.utils.PyDataset):
 
 def _seed_generators(model):
     """Every `keras.random.SeedGenerator` held by a layer of `model` (Dropout,
-    random augmentation), nested models included, in a fixed order."""
-    generators, seen, pending = [], set(), [model]
-    while pending:
-        layer = pending.pop(0)
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        generators.extend(
-            value
-            for value in vars(layer).values()
-            if isinstance(value, keras.random.SeedGenerator)
-        )
-        pending.extend(getattr(layer, "layers", []))
-    return generators
+    random augmentation), nested layers included, in walk order."""
+    return [
+        value
+        for layer in walk_layers(model)
+        for value in vars(layer).values()
+        if isinstance(value, keras.random.SeedGenerator)
+    ]
 
 
 class EpochSeeding(keras.callbacks.Callback):

@@ -2,14 +2,10 @@
 
 import keras
 
-from keras_ortho._kernel_matrix import regularizable_kernels
+from keras_ortho._model_graph import ancestors
+from keras_ortho._model_graph import select_kernels
 from keras_ortho._step_functions import rebuild_step_functions
 from keras_ortho._validation import validate_bool
-
-_APPLIES_TO = (
-    "`attach` applies to the kernels of Dense, Conv, ConvTranspose, "
-    "DepthwiseConv and SeparableConv layers."
-)
 
 
 def attach(model, regularizer, layers=None, overwrite=False):
@@ -19,22 +15,31 @@ def attach(model, regularizer, layers=None, overwrite=False):
     are built without kernel regularizers; `attach` adds one afterwards, so
     that `fit` adds its value to the loss and a `.keras` file saves it.
 
-    The model is walked depth-first through `.layers`, entering nested models
-    (Functional, Sequential and subclassed). Every Dense, Conv1D/2D/3D,
-    Conv*Transpose, DepthwiseConv1D/2D and SeparableConv1D/2D kernel gets the
-    regularizer, both on the variable (what `fit` reads) and on the layer
-    attribute (`kernel_regularizer`, `depthwise_regularizer`,
-    `pointwise_regularizer`; what `get_config` and `.keras` files read).
-    Biases, normalization and embedding weights are left alone. A custom
-    `Layer` (not a `Model`) that keeps sublayers as attributes is not entered.
+    The model is walked depth first through every layer Keras tracks: nested
+    Functional, Sequential and subclassed models and the sublayers of custom
+    layers (keras-hub's transformer blocks, for example). Every Dense,
+    EinsumDense, Conv1D/2D/3D, Conv*Transpose, DepthwiseConv1D/2D and
+    SeparableConv1D/2D kernel gets the regularizer, both on the variable (what
+    `fit` reads) and on the layer attribute (`kernel_regularizer`,
+    `depthwise_regularizer`, `pointwise_regularizer`; what `get_config` and
+    `.keras` files read). Biases, normalization and embedding weights are left
+    alone.
 
     A regularizer whose config has a `kernel_layout` (every
     `keras_ortho.regularizers.OrthogonalityRegularizer`) is attached as a copy
-    per layout, `"dense"`, `"conv"`, `"conv_transpose"` or `"depthwise"`, taken
-    from each layer; one with a `stride` (`OrthogonalConvolution`) also gets
-    the strides of each convolution. Kernels alike share one copy and the
-    object passed is not attached itself. Any other `keras.regularizers.Regularizer`
-    is attached as it is.
+    per layout, `"dense"`, `"conv"`, `"conv_transpose"`, `"depthwise"` or the
+    EinsumDense equation, taken from each layer; one with a `stride`
+    (`OrthogonalConvolution`) also gets the strides of each convolution.
+    Kernels alike share one copy and the object passed is not attached
+    itself. Any other `keras.regularizers.Regularizer` is attached as it is.
+
+    Saving: a Functional or Sequential model records its layers' configs, so a
+    `.keras` file keeps the attached regularizers. Other models and layers
+    record their constructor arguments only (keras-hub backbones, subclassed
+    models, custom layers), so their layers would load without them; a model
+    or layer of that kind that holds an attached kernel refuses to be
+    serialized (`model.save`, `get_config`), with a message saying to save
+    the weights and call `attach` again after rebuilding the model.
 
     If the model was already compiled, its train and test functions are
     rebuilt so that the next `fit` or `evaluate` includes the regularizer.
@@ -45,8 +50,9 @@ def attach(model, regularizer, layers=None, overwrite=False):
         layers: which layers to regularize: `None` (all), a list or tuple of
             layer names and layer objects, or a callable `layer -> bool`
             called on every layer of the walk. A name matches every layer of
-            that name at any depth; a selected nested model selects all its
-            layers. A listed layer without a kernel is an error.
+            that name at any depth; a selected nested model or custom layer
+            selects all its layers. A listed layer without a kernel is an
+            error.
         overwrite: whether to replace regularizers the kernels already have.
             If `False`, any existing one raises a ValueError and nothing is
             changed.
@@ -84,7 +90,7 @@ def attach(model, regularizer, layers=None, overwrite=False):
         )
     validate_bool(overwrite, "overwrite")
 
-    targets = _kernel_targets(model, layers)
+    targets = select_kernels(model, layers)
     if not overwrite:
         _refuse_existing(targets)
 
@@ -93,105 +99,11 @@ def attach(model, regularizer, layers=None, overwrite=False):
         layer_regularizer = _for_kernel(regularizer, kernel, copies)
         kernel.variable.regularizer = layer_regularizer
         setattr(layer, kernel.attribute, layer_regularizer)
+    _refuse_serializing_where_lost(model, targets)
 
     if getattr(model, "compiled", False):
         rebuild_step_functions(model)
     return [(layer.name, kernel.attribute) for layer, kernel in targets]
-
-
-def _walk(layer, seen=None):
-    """Yields `layer` and every layer nested in it through `.layers`, each once."""
-    seen = set() if seen is None else seen
-    if id(layer) in seen:
-        return
-    seen.add(id(layer))
-    yield layer
-    if isinstance(layer, keras.Model):
-        for child in layer.layers:
-            yield from _walk(child, seen)
-
-
-def _kernel_targets(model, layers):
-    """`(layer, RegularizableKernel)` of every selected kernel, each variable
-    once."""
-    every_layer = list(_walk(model))
-    listed = isinstance(layers, (list, tuple))
-    if layers is None:
-        groups = [[model]]
-    elif listed:
-        groups = [_find(model, every_layer, entry) for entry in layers]
-    elif callable(layers) and not isinstance(layers, keras.Layer):
-        groups = [[layer] for layer in every_layer if layers(layer)]
-    else:
-        raise TypeError(
-            "Invalid type for argument `layers`: expected None, a list of layer "
-            "names or layers, or a callable `layer -> bool`. "
-            f"Received: layers={layers!r} of type {type(layers).__name__}"
-        )
-
-    targets = []
-    seen_variables = set()
-    for group in groups:
-        kernels = [
-            (layer, kernel)
-            for top in group
-            for layer in _walk(top)
-            for kernel in _kernels_of(layer, model)
-        ]
-        if listed and not kernels:
-            raise ValueError(
-                f"Invalid value in argument `layers`: layer {group[0].name!r} has "
-                f"no kernel to regularize; {_APPLIES_TO}"
-            )
-        for layer, kernel in kernels:
-            if id(kernel.variable) not in seen_variables:
-                seen_variables.add(id(kernel.variable))
-                targets.append((layer, kernel))
-    if not targets:
-        raise ValueError(
-            f"No kernel to regularize was selected in model {model.name!r} "
-            f"(layers={layers!r}); {_APPLIES_TO}"
-        )
-    return targets
-
-
-def _find(model, every_layer, entry):
-    """The layers of `model` that a `layers=` entry names: all layers of that
-    name, or the layer object itself."""
-    if isinstance(entry, str):
-        matches = [layer for layer in every_layer if layer.name == entry]
-        if not matches:
-            names = [layer.name for layer in every_layer[1:]]
-            raise ValueError(
-                f"Invalid value in argument `layers`: no layer named {entry!r} in "
-                f"model {model.name!r}. Existing layers are: {names}"
-            )
-        return matches
-    if isinstance(entry, keras.Layer):
-        if not any(layer is entry for layer in every_layer):
-            raise ValueError(
-                "Invalid value in argument `layers`: layer "
-                f"{entry.name!r} is not part of model {model.name!r}."
-            )
-        return [entry]
-    raise TypeError(
-        "Invalid type in argument `layers`: expected layer names (str) or "
-        f"keras layers. Received: {entry!r} of type {type(entry).__name__}"
-    )
-
-
-def _kernels_of(layer, model):
-    try:
-        return list(regularizable_kernels(layer))
-    except AttributeError:
-        # An unbuilt kernel layer has no kernel variable yet.
-        if layer.built:
-            raise
-        raise ValueError(
-            f"Layer {layer.name!r} of model {model.name!r} is not built; `attach` "
-            "needs a built model. Build it first, e.g. with "
-            "`model.build(input_shape)` or by calling it on a batch."
-        ) from None
 
 
 def _refuse_existing(targets):
@@ -225,3 +137,49 @@ def _for_kernel(regularizer, kernel, copies):
     if key not in copies:
         copies[key] = type(regularizer).from_config({**config, **overrides})
     return copies[key]
+
+
+def _refuse_serializing_where_lost(model, targets):
+    """Makes every model or layer that would drop an attached regularizer
+    from its config (it records constructor arguments, not its sublayers'
+    configs) refuse to be serialized, rather than save a file that loads
+    without the regularizer."""
+    holders = {}
+    for layer, kernel in targets:
+        for holder in ancestors(model, layer):
+            if not _records_sublayer_configs(holder):
+                holders.setdefault(id(holder), (holder, []))[1].append(
+                    f"{layer.name}.{kernel.attribute}"
+                )
+    for holder, attached in holders.values():
+        holder.get_config = _refusing_get_config(holder, attached)
+
+
+def _records_sublayer_configs(layer):
+    """Whether `layer`'s config holds its sublayers' configs: it is a
+    Functional or Sequential model whose class keeps Keras' own `get_config`
+    (keras-hub backbones, for one, override it with their constructor
+    arguments)."""
+    defining = next(c for c in type(layer).__mro__ if "get_config" in vars(c))
+    return defining.__module__.startswith("keras.") and defining.__name__ in (
+        "Functional",
+        "Sequential",
+    )
+
+
+def _refusing_get_config(holder, attached):
+    shown = ", ".join(attached[:3]) + (", ..." if len(attached) > 3 else "")
+
+    def get_config():
+        raise ValueError(
+            f"Cannot serialize {type(holder).__name__} {holder.name!r}: "
+            "keras_ortho.regularizers.attach gave kernel regularizers to layers "
+            f"inside it ({shown}), and its config records its constructor "
+            "arguments, not its layers' configs, so a `.keras` file would load "
+            "without them. Save the weights instead (`model.save_weights(path)`, "
+            "or `keras.callbacks.ModelCheckpoint(path, save_weights_only=True)`); "
+            "to restore, build the model again, call `attach` with the same "
+            "arguments, then `model.load_weights(path)`."
+        )
+
+    return get_config

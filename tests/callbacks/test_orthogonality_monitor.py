@@ -301,5 +301,5 @@ def test_invalid_arguments():
     with pytest.raises(ValueError, match="'nowhere'"):
         _monitor_on(model, data=(x, y), feature_layer="nowhere")
     no_head = keras.Sequential([keras.Input((6, 6, 2)), keras.layers.Conv2D(2, 3)])
-    with pytest.raises(ValueError, match="Cannot find the feature layer"):
+    with pytest.raises(ValueError, match="Cannot find the classifier head"):
         _monitor_on(no_head, data=(x, y))

@@ -1,7 +1,13 @@
+import importlib
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
 
+from keras_ortho import layers
 from keras_ortho import losses
 from keras_ortho import models
 from tests import toolkit
@@ -117,11 +123,158 @@ def test_save_load_identical(tmp_path):
 
 def test_subclassed_wrapper_round_trips():
     keras.saving.register_keras_serializable("tests")(_Subclassed)
-    wrapped = models.with_features(_subclassed(), feature_layer="hidden")
+    model = _subclassed()
+    wrapped = models.with_features(model, feature_layer="hidden")
     config = wrapped.get_config()
+    # The position of `hidden` in the walk: the model, then its attributes.
+    assert config["feature_layer"] == 1
+
     revived = models.FeatureOutputsModel.from_config(config)
-    revived(X)
-    assert revived.feature_layer == "hidden" and not revived.features_are_input
+    revived.model.set_weights(model.get_weights())
+    np.testing.assert_allclose(
+        toolkit.to_numpy(revived(X)["features"]),
+        toolkit.to_numpy(model.get_layer("hidden")(X)),
+        rtol=1e-6,
+    )
+
+
+_NET_MODULE = """
+import keras
+
+
+@keras.saving.register_keras_serializable("test_with_features")
+class Net(keras.Model):
+    # Layers with generated names ("dense", "dense_1", ...), which differ in
+    # a process that made other layers first.
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = keras.layers.Dense(6, activation="relu")
+        self.pool = keras.layers.Dense(4, activation="relu")
+        self.head = keras.layers.Dense(3)
+
+    def call(self, inputs):
+        return self.head(self.pool(self.hidden(inputs)))
+"""
+
+_LOAD_SCRIPT = """
+import sys
+
+import keras
+import numpy as np
+
+sys.path.insert(0, sys.argv[1])
+import net_module  # noqa: E402, F401  (registers Net)
+
+import keras_ortho  # noqa: E402, F401
+
+model = keras.saving.load_model(sys.argv[2])
+features = model(np.load(sys.argv[4]))["features"]
+np.save(sys.argv[3], keras.ops.convert_to_numpy(features))
+"""
+
+
+@pytest.mark.parametrize("feature_layer", [None, "hidden"], ids=["head-input", "named"])
+def test_subclassed_model_reloads_in_a_fresh_process(tmp_path, feature_layer):
+    (tmp_path / "net_module.py").write_text(_NET_MODULE)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        net_module = importlib.import_module("net_module")
+    finally:
+        sys.path.remove(str(tmp_path))
+    for _ in range(3):
+        keras.layers.Dense(1)  # this process's generated names move on
+    net = net_module.Net(name="my_net")
+    net(X)
+    wrapped = models.with_features(
+        net, feature_layer=None if feature_layer is None else net.hidden
+    )
+    wrapped(X)
+    wrapped.save(tmp_path / "wrapped.keras")
+    np.save(tmp_path / "x.npy", X)
+
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _LOAD_SCRIPT,
+            str(tmp_path),
+            str(tmp_path / "wrapped.keras"),
+            str(tmp_path / "features.npy"),
+            str(tmp_path / "x.npy"),
+        ],
+        check=True,
+        env={**os.environ, "KERAS_BACKEND": keras.backend.backend()},
+        capture_output=True,
+    )
+
+    # The head's input (the default) or the named layer's output.
+    want = net.pool(net.hidden(X)) if feature_layer is None else net.hidden(X)
+    np.testing.assert_allclose(
+        np.load(tmp_path / "features.npy"), toolkit.to_numpy(want), rtol=1e-6
+    )
+
+
+def _fixed_head_functional():
+    inputs = keras.Input((5,))
+    hidden = keras.layers.Dense(6, activation="relu", name="hidden")(inputs)
+    bottleneck = keras.layers.Dense(16, name="bottleneck")(hidden)
+    logits = layers.FixedClassifier(3, name="head")(bottleneck)
+    return keras.Model(inputs, logits)
+
+
+def test_fixed_classifier_head_takes_its_input_as_features():
+    model = _fixed_head_functional()
+    outputs = models.with_features(model)(X)
+    bottleneck = model.get_layer("bottleneck")(model.get_layer("hidden")(X))
+    assert tuple(outputs["features"].shape) == (8, 16)
+    np.testing.assert_allclose(
+        toolkit.to_numpy(outputs["features"]), toolkit.to_numpy(bottleneck), rtol=1e-6
+    )
+
+
+def test_fixed_classifier_head_of_a_subclassed_model():
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = keras.layers.Dense(16)
+            self.head = layers.FixedClassifier(3)
+
+        def call(self, inputs):
+            return self.head(self.hidden(inputs))
+
+    net = Net()
+    net(X)
+    outputs = models.with_features(net)(X)
+    np.testing.assert_allclose(
+        toolkit.to_numpy(outputs["features"]),
+        toolkit.to_numpy(net.hidden(X)),
+        rtol=1e-6,
+    )
+
+
+def test_head_inside_a_nested_model():
+    inner = _fixed_head_functional()
+    outer = keras.Sequential([keras.Input((5,)), keras.layers.Identity(), inner])
+    outputs = models.with_features(outer)(X)
+    np.testing.assert_allclose(
+        toolkit.to_numpy(outputs["logits"]), toolkit.to_numpy(outer(X)), rtol=1e-6
+    )
+    bottleneck = inner.get_layer("bottleneck")(inner.get_layer("hidden")(X))
+    np.testing.assert_allclose(
+        toolkit.to_numpy(outputs["features"]), toolkit.to_numpy(bottleneck), rtol=1e-6
+    )
+
+
+def test_a_keras_application_with_softmax_is_refused_with_the_fix():
+    def mobilenet(**kwargs):
+        return keras.applications.MobileNetV2(
+            weights=None, input_shape=(32, 32, 3), classes=10, alpha=0.35, **kwargs
+        )
+
+    with pytest.raises(ValueError, match=r"softmax.*classifier_activation=None"):
+        models.with_features(mobilenet())
+    model = models.with_features(mobilenet(classifier_activation=None))
+    assert tuple(model.output["features"].shape) == (None, 1280)
 
 
 @pytest.mark.parametrize("kind", sorted(BUILDERS))
@@ -132,7 +285,9 @@ def test_unknown_feature_layer_is_a_clear_error(kind):
 
 def test_model_without_dense_layer_is_a_clear_error():
     model = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Conv2D(2, 3)])
-    with pytest.raises(ValueError, match=r"no Dense layer.*feature_layer"):
+    with pytest.raises(
+        ValueError, match=r"no Dense or .*FixedClassifier.*feature_layer"
+    ):
         models.with_features(model)
 
 

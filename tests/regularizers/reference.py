@@ -5,6 +5,8 @@ Filters are read out of each Keras kernel layout one at a time with explicit
 indexing, independently of `keras_ortho._kernel_matrix`.
 """
 
+import itertools
+
 import keras
 import numpy as np
 
@@ -28,6 +30,22 @@ def filters_of(kernel, kernel_layout):
             for m in range(multiplier)
         ]
     raise ValueError(kernel_layout)
+
+
+def einsum_filter_matrix_of(kernel, equation):
+    """The filter matrix of an EinsumDense kernel, filters read one at a time:
+    a kernel axis the output keeps indexes a filter, the others index its
+    entries (row-major in kernel order)."""
+    kernel = np.asarray(kernel, dtype=np.float64)
+    kernel_axes, output_axes = equation.split(",")[1].split("->")
+    kept = [i for i, axis in enumerate(kernel_axes) if axis in output_axes]
+    columns = []
+    for index in itertools.product(*(range(kernel.shape[i]) for i in kept)):
+        selector = [slice(None)] * kernel.ndim
+        for axis, position in zip(kept, index, strict=True):
+            selector[axis] = position
+        columns.append(kernel[tuple(selector)].ravel())
+    return np.stack(columns, axis=1)
 
 
 def filter_matrix_of(kernel, kernel_layout):

@@ -1,4 +1,5 @@
 import keras
+import keras_hub
 import numpy as np
 import pytest
 
@@ -309,7 +310,7 @@ def test_existing_regularizers_are_kept_unless_overwrite():
         ({"layers": ["bn"]}, ValueError, "'bn' has no kernel"),
         ({"layers": "conv"}, TypeError, "`layers`"),
         ({"layers": [3]}, TypeError, "`layers`"),
-        ({"layers": lambda layer: False}, ValueError, "No kernel to regularize"),
+        ({"layers": lambda layer: False}, ValueError, "No kernel was selected"),
         ({"regularizer": "l2"}, TypeError, "`regularizer`"),
         ({"overwrite": 1}, TypeError, "`overwrite`"),
     ],
@@ -364,3 +365,71 @@ def test_orthogonal_convolution_gets_each_layers_strides():
     assert separable.depthwise_regularizer.stride == (1, 2)
     assert separable.pointwise_regularizer.stride == (1, 1)
     assert model.get_layer("head").kernel_regularizer.kernel_layout == "dense"
+
+
+def _tiny_resnet_backbone():
+    # The smallest ResNet keras-hub accepts (its first stage has 64 filters).
+    return keras_hub.models.ResNetBackbone(
+        input_conv_filters=[64],
+        input_conv_kernel_sizes=[3],
+        stackwise_num_filters=[64, 16],
+        stackwise_num_blocks=[1, 1],
+        stackwise_num_strides=[1, 2],
+        block_type="basic_block",
+        image_shape=(32, 32, 3),
+    )
+
+
+def test_keras_hub_backbone_refuses_a_save_that_would_drop_them(tmp_path):
+    # keras-hub backbones save their constructor arguments, not their layers'
+    # configs: a .keras file would load without the attached regularizers.
+    backbone = _tiny_resnet_backbone()
+    attached = regularizers.attach(backbone, regularizers.SoftOrthogonality(FACTOR))
+    inputs = keras.Input((32, 32, 3))
+    pooled = keras.layers.GlobalAveragePooling2D()(backbone(inputs))
+    classifier = keras.Model(inputs, keras.layers.Dense(3)(pooled))
+    convs = [x for x in backbone.layers if isinstance(x, keras.layers.Conv2D)]
+    assert len(attached) == len(convs) == 6
+    # Attaching again through the Functional model that holds the backbone.
+    regularizers.attach(
+        classifier, regularizers.SoftOrthogonality(FACTOR), layers=convs, overwrite=True
+    )
+
+    for model in (backbone, classifier):
+        with pytest.raises(ValueError, match=r"ResNetBackbone.*save_weights.*attach"):
+            model.save(tmp_path / "model.keras")
+
+    # What the message says to do: weights, then the same attach on a rebuilt
+    # backbone, gives the same penalties.
+    backbone.save_weights(tmp_path / "backbone.weights.h5")
+    rebuilt = _tiny_resnet_backbone()
+    regularizers.attach(rebuilt, regularizers.SoftOrthogonality(FACTOR))
+    rebuilt.load_weights(tmp_path / "backbone.weights.h5")
+    want = sum(
+        FACTOR * reference.soft_orthogonality_np(toolkit.to_numpy(conv.kernel), "conv")
+        for conv in convs
+    )
+    np.testing.assert_allclose(_regularization_loss(rebuilt), want, rtol=1e-5)
+
+
+class _SubclassedClassifier(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = keras.layers.Conv2D(4, 3, name="conv")
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.head = keras.layers.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.pool(self.conv(x)))
+
+
+def test_subclassed_model_refuses_a_save_that_would_drop_them(tmp_path):
+    model = _SubclassedClassifier(name="net")
+    model(np.zeros((1, 6, 6, 3), "float32"))
+    regularizers.attach(model, regularizers.SoftOrthogonality(FACTOR))
+    with pytest.raises(ValueError, match=r"'net'.*conv.kernel_regularizer"):
+        model.save(tmp_path / "model.keras")
+    # Layers whose configs the saved file records keep theirs.
+    functional, _ = _nested_models()
+    regularizers.attach(functional, regularizers.SoftOrthogonality(FACTOR))
+    functional.save(tmp_path / "functional.keras")
