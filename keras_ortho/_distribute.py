@@ -1,18 +1,210 @@
-"""Cross-replica gathering for batch-dependent losses.
+"""Backend-specific code, in the one module that holds it: Keras' data-parallel
+engines differ per backend, and `keras.ops` has no collective operations.
 
-This is the one module with backend-specific code: `keras.ops` has no
-collective operations.
-
-- JAX with `keras.distribution.DataParallel`: XLA partitions the global program,
-  so a loss already sees the global batch; nothing to gather.
-- TensorFlow with `tf.distribute` (e.g. `MirroredStrategy`): each replica runs
-  the loss on its local shard; `all_gather` (differentiable: its gradient sums
-  the upstream gradients of every replica) exposes the other replicas' rows.
-- torch: Keras runs one process per device and the loss sees the local batch;
-  nothing is gathered.
+- Data-parallel training (`data_parallelism`): `keras.distribution.DataParallel`
+  on JAX, `tf.distribute.MirroredStrategy` on TensorFlow; Keras has no engine
+  on torch.
+- Replicas under `tf.distribute`: each normalises with its shard's
+  BatchNormalization statistics unless synchronized (`batch_norm_statistics`),
+  and each reads its own copy of every seed generator's state, which needs a
+  stream of its own (`ReplicaSeeds`). JAX `DataParallel` runs one global
+  program: global statistics, one stream.
+- Cross-replica gathering for batch-dependent losses (`gather_across_replicas`):
+  JAX with `keras.distribution.DataParallel` partitions the global program, so
+  a loss already sees the global batch; under `tf.distribute` each replica runs
+  the loss on its local shard and `all_gather` (differentiable: its gradient
+  sums the upstream gradients of every replica) exposes the other replicas'
+  rows; torch runs one process per device and the loss sees the local batch.
 """
 
+import contextlib
+import dataclasses
+import functools
+from collections.abc import Callable
+
 import keras
+
+from keras_ortho._model_graph import walk_layers
+
+DISTRIBUTIONS = ("none", "data_parallel")
+DATA_PARALLEL_BACKENDS = ("jax", "tensorflow")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataParallelism:
+    """How the steps of a run are spread over devices.
+
+    Attributes:
+        engine: Keras' engine that runs the replicas (`"none"` on one device).
+        num_replicas: the model replicas; every batch is split evenly among
+            them.
+        scope: returns the context manager inside which the model is built,
+            compiled and trained.
+        xla: whether the replicated step can be compiled with XLA. Not under
+            `tf.distribute` over several CPUs: XLA compiles the step for one
+            CPU device and cannot reach the variables of the others
+            (TensorFlow's known XLA issue "tf.Variable on a different
+            device").
+    """
+
+    engine: str
+    num_replicas: int
+    scope: Callable
+    xla: bool = True
+
+    @property
+    def tensorflow_replicas(self):
+        """Whether replicas run under `tf.distribute`, each on its own shard."""
+        return self.engine.startswith("tf.distribute") and self.num_replicas > 1
+
+
+ONE_DEVICE = DataParallelism("none", 1, contextlib.nullcontext)
+
+
+def data_parallelism(distribution, devices=None, synchronized_batch_norm=True):
+    """Keras' data-parallel engine on the active backend.
+
+    Args:
+        distribution: `"none"` or `"data_parallel"`.
+        devices: how many devices of this host to use, the first ones of the
+            accelerator type (GPUs, else CPUs); `None` uses all.
+        synchronized_batch_norm: whether BatchNormalization normalises with
+            the global batch's statistics; JAX `DataParallel` always does.
+
+    Returns:
+        A `DataParallelism`.
+    """
+    if distribution == "none":
+        return ONE_DEVICE
+    backend = keras.backend.backend()
+    if backend not in DATA_PARALLEL_BACKENDS:
+        raise ValueError(
+            f"Invalid value for argument `distribution`: {distribution!r} "
+            "trains on Keras' data-parallel engines, which the JAX backend "
+            "(keras.distribution.DataParallel) and the TensorFlow backend "
+            "(tf.distribute.MirroredStrategy) have; Keras has none on the "
+            f"{backend!r} backend. Set KERAS_BACKEND=jax or "
+            "KERAS_BACKEND=tensorflow, or use distribution='none'. Received: "
+            f"distribution={distribution!r} with KERAS_BACKEND={backend!r}"
+        )
+    if backend == "jax":
+        if not synchronized_batch_norm:
+            raise ValueError(
+                "Invalid value for argument `synchronized_batch_norm`: JAX's "
+                "keras.distribution.DataParallel runs one program over the "
+                "global batch, so BatchNormalization statistics are always "
+                "those of the global batch; per-replica statistics exist on "
+                "TensorFlow only. Received: synchronized_batch_norm=False "
+                "with KERAS_BACKEND='jax'"
+            )
+        return _jax_data_parallelism(devices)
+    return _tensorflow_data_parallelism(devices)
+
+
+def _first_devices(available, devices):
+    if devices is None:
+        return list(available)
+    if devices > len(available):
+        raise ValueError(
+            f"Invalid value for argument `devices`: this host has "
+            f"{len(available)} device(s) of the accelerator type, "
+            f"{list(available)}. Received: devices={devices}"
+        )
+    return list(available[:devices])
+
+
+def _jax_data_parallelism(devices):
+    chosen = _first_devices(keras.distribution.list_devices(), devices)
+    distribution = keras.distribution.DataParallel(devices=chosen)
+    return DataParallelism(
+        "keras.distribution.DataParallel", len(chosen), distribution.scope
+    )
+
+
+def mirrored_strategy(devices=None):
+    """The process's `tf.distribute.MirroredStrategy` over the first `devices`
+    logical GPUs (CPUs where there is none), `None` for all.
+
+    One strategy per device set and process: the collectives of two
+    strategies over the same devices interfere (a training step fails), so
+    every caller, tests included, shares this one.
+    """
+    import tensorflow as tf
+
+    available = tf.config.list_logical_devices("GPU") or (
+        tf.config.list_logical_devices("CPU")
+    )
+    return _mirrored_strategy(
+        tuple(_first_devices([d.name for d in available], devices))
+    )
+
+
+@functools.cache
+def _mirrored_strategy(device_names):
+    import tensorflow as tf
+
+    return tf.distribute.MirroredStrategy(list(device_names))
+
+
+def _tensorflow_data_parallelism(devices):
+    strategy = mirrored_strategy(devices)
+    replicas = strategy.num_replicas_in_sync
+    on_cpus = "CPU" in strategy.extended.worker_devices[0]
+    return DataParallelism(
+        "tf.distribute.MirroredStrategy",
+        replicas,
+        strategy.scope,
+        xla=not (on_cpus and replicas > 1),
+    )
+
+
+class ReplicaSeeds(keras.callbacks.Callback):
+    """At the start of every epoch, after the seed generators are set, gives
+    each `tf.distribute` replica its own random stream.
+
+    Each replica reads its own copy of a `keras.random.SeedGenerator`'s state
+    and the copies start equal, so every replica would draw the same crops,
+    flips and dropout masks for its shard as the others. The copy of replica
+    `r` moves `r * 2**32` draws ahead, a stream no run exhausts. Replica 0
+    keeps the single-device stream.
+    """
+
+    def on_epoch_begin(self, epoch, logs=None):
+        for layer in walk_layers(self.model):
+            for value in vars(layer).values():
+                if isinstance(value, keras.random.SeedGenerator):
+                    # `values`: the per-replica copies of a MirroredVariable.
+                    copies = getattr(value.state.value, "values", ())
+                    for replica, copy in enumerate(copies):
+                        copy.assign_add([0, replica << 32])
+
+
+@contextlib.contextmanager
+def batch_norm_statistics(model, parallelism, synchronized):
+    """Inside, the BatchNormalization layers of `model` normalise with the
+    global batch's statistics under `tf.distribute` when `synchronized`
+    (Keras' `synchronized=True`), with each replica's otherwise.
+
+    The layers are switched for the duration only: Keras refuses
+    `synchronized=True` outside TensorFlow, so a model saved with it would not
+    load on JAX or torch.
+    """
+    if not (synchronized and parallelism.tensorflow_replicas):
+        yield
+        return
+    layers = [
+        layer
+        for layer in walk_layers(model)
+        if isinstance(layer, keras.layers.BatchNormalization)
+    ]
+    previous = [layer.synchronized for layer in layers]
+    for layer in layers:
+        layer.synchronized = True
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, previous, strict=True):
+            layer.synchronized = value
 
 
 def gather_across_replicas(features, labels):

@@ -41,6 +41,13 @@ _RECIPE_OPTIONS = (
     ("--test-size", "test_size", int, "test images to keep"),
     ("--steps-per-epoch", "steps_per_epoch", int, "cap on steps per epoch"),
     ("--seed", "seed", int, "random seed"),
+    (
+        "--distribution",
+        "distribution",
+        str,
+        "none, or data_parallel on Keras' engine (JAX, TensorFlow)",
+    ),
+    ("--devices", "devices", int, "devices of this host to use (default: all)"),
 )
 
 
@@ -66,6 +73,13 @@ def _add_recipe_options(parser):
     )
     for flag, _, kind, text in _RECIPE_OPTIONS:
         parser.add_argument(flag, type=kind, default=None, help=f"{text} (override)")
+    parser.add_argument(
+        "--synchronized-batch-norm",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="BatchNormalization statistics of the global batch (default) or "
+        "of each device's share (--no-synchronized-batch-norm, TensorFlow)",
+    )
 
 
 def _recipe_from(arguments, **changes):
@@ -76,6 +90,8 @@ def _recipe_from(arguments, **changes):
         for _, field, _, _ in _RECIPE_OPTIONS
         if getattr(arguments, field) is not None
     }
+    if arguments.synchronized_batch_norm is not None:
+        overrides["synchronized_batch_norm"] = arguments.synchronized_batch_norm
     try:
         return recipes.get_recipe(arguments.recipe, **overrides, **changes)
     except (ValueError, TypeError) as error:

@@ -66,6 +66,9 @@ def test_train_and_compare_on_the_demo_subset(tmp_path, capsys):
         (["train", "--method", "opl", "--mixup-alpha", "1"], "feature loss"),
         (["compare", "--methods", "ce", "so,srip"], "kernel regularizer"),
         (["train", "--recipe", "unknown"], "invalid choice"),
+        (["train", "--distribution", "ddp"], "distribution"),
+        (["train", "--devices", "2"], "distribution='data_parallel'"),
+        (["train", "--distribution", "data_parallel", "--devices", "3"], "of 3"),
         ([], "required"),
     ],
 )
@@ -80,3 +83,16 @@ def test_parser_lists_the_subcommands():
     parser = cli.build_parser()
     help_text = parser.format_help()
     assert "train" in help_text and "compare" in help_text
+
+
+def test_distribution_options_set_the_recipe():
+    arguments = cli.build_parser().parse_args(
+        ["train", "--distribution", "data_parallel", "--devices", "2"]
+    )
+    recipe = cli._recipe_from(arguments)
+    assert (recipe.distribution, recipe.devices) == ("data_parallel", 2)
+    assert recipe.synchronized_batch_norm
+    arguments = cli.build_parser().parse_args(
+        ["train", "--distribution", "data_parallel", "--no-synchronized-batch-norm"]
+    )
+    assert not cli._recipe_from(arguments).synchronized_batch_norm

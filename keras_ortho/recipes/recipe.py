@@ -3,6 +3,7 @@
 import dataclasses
 import numbers
 
+from keras_ortho._distribute import DISTRIBUTIONS
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_float_in_range
@@ -43,6 +44,29 @@ def _validate_epochs_tuple(value, name):
             f"epochs. Received: {name}={value!r}"
         )
     return value
+
+
+def _validate_device_count(devices, distribution, batch_size):
+    if distribution != "data_parallel":
+        raise ValueError(
+            "Invalid recipe: `devices` chooses how many devices of this host "
+            "`distribution='data_parallel'` uses. Received: "
+            f"devices={devices!r}, distribution={distribution!r}"
+        )
+    if batch_size % devices:
+        raise ValueError(per_device_batch_message(batch_size, devices))
+
+
+def per_device_batch_message(batch_size, replicas):
+    """Why `batch_size` cannot be split among `replicas` devices."""
+    return (
+        f"Invalid recipe: the global batch of {batch_size} images does not "
+        f"split evenly among {replicas} devices. Data-parallel training keeps "
+        "the recipe's batch size and learning rate, and each device gets "
+        "batch_size / devices images: choose a batch_size that is a multiple "
+        f"of {replicas}, or a device count that divides {batch_size}. "
+        f"Received: batch_size={batch_size}, devices={replicas}"
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,6 +147,18 @@ class Recipe:
             training set.
         seed: the seed of weights, data order, augmentation and subsets.
         jit_compile: passed to `model.compile` (`True`, `False`, `"auto"`).
+        distribution: `"none"` (one device) or `"data_parallel"` (every
+            device of this host, or `devices` of them), on Keras' own
+            engines: JAX `keras.distribution.DataParallel`, TensorFlow
+            `tf.distribute.MirroredStrategy`; torch has none. The global
+            batch keeps `batch_size` and the learning rate; each device gets
+            `batch_size / devices` images.
+        devices: with `"data_parallel"`, how many of this host's devices to
+            use (the first ones); `None` uses all. Must divide `batch_size`.
+        synchronized_batch_norm: whether BatchNormalization normalises with
+            the statistics of the global batch (as on one device) rather than
+            of each replica's shard. JAX `DataParallel` always uses the global
+            batch; TensorFlow uses Keras' `synchronized=True` for it.
     """
 
     name: str = "custom"
@@ -168,6 +204,9 @@ class Recipe:
     steps_per_epoch: int | None = None
     seed: int = 0
     jit_compile: bool | str = "auto"
+    distribution: str = "none"
+    devices: int | None = None
+    synchronized_batch_norm: bool = True
 
     def __post_init__(self):
         checked = {
@@ -251,6 +290,13 @@ class Recipe:
                 self.steps_per_epoch, "steps_per_epoch", 1
             ),
             "seed": validate_int(self.seed, "seed", minimum=0),
+            "distribution": validate_choice(
+                self.distribution, "distribution", DISTRIBUTIONS
+            ),
+            "devices": _validate_optional_int(self.devices, "devices", 1),
+            "synchronized_batch_norm": validate_bool(
+                self.synchronized_batch_norm, "synchronized_batch_norm"
+            ),
         }
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(
@@ -280,6 +326,10 @@ class Recipe:
                 'Invalid recipe: `lr_schedule="plateau"` watches the validation '
                 "accuracy and needs `validation_fraction > 0`. Received: "
                 f"validation_fraction={self.validation_fraction!r}"
+            )
+        if checked["devices"] is not None:
+            _validate_device_count(
+                checked["devices"], checked["distribution"], checked["batch_size"]
             )
         for field, value in checked.items():
             object.__setattr__(self, field, value)

@@ -12,6 +12,9 @@ from keras_ortho import constraints
 from keras_ortho import data as ortho_data
 from keras_ortho import layers as ortho_layers
 from keras_ortho import models
+from keras_ortho._distribute import ReplicaSeeds
+from keras_ortho._distribute import batch_norm_statistics
+from keras_ortho._distribute import data_parallelism
 from keras_ortho._validation import validate_optional_path
 from keras_ortho.layers import MixWithPartners
 from keras_ortho.models.with_features import FEATURES
@@ -24,6 +27,7 @@ from keras_ortho.recipes.evaluation import evaluate
 from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
 from keras_ortho.recipes.recipe import Recipe
+from keras_ortho.recipes.recipe import per_device_batch_message
 from keras_ortho.recipes.results import write_results
 from keras_ortho.recipes.sample_mixing import MixingDraw
 
@@ -193,7 +197,7 @@ def _training_model(classifier, feature_model, components, input_shape, recipe):
     return keras.Model(inputs, network(x), name=f"{classifier.name}_training")
 
 
-def _compile(model, recipe, components, steps_per_epoch):
+def _compile(model, recipe, components, steps_per_epoch, jit_compile):
     if recipe.mixing is None:
         cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
@@ -214,7 +218,7 @@ def _compile(model, recipe, components, steps_per_epoch):
         loss=loss,
         loss_weights=loss_weights,
         metrics=compiled_metrics,
-        jit_compile=recipe.jit_compile,
+        jit_compile=jit_compile,
     )
 
 
@@ -238,6 +242,21 @@ def _validation_data(splits, recipe, components, num_classes):
     )
 
 
+def _check_even_split(recipe, batch_size, x_val, replicas):
+    """Every training batch, and every validation batch but the last (of
+    `len(x_val) % batch_size` images), splits evenly among the replicas."""
+    if batch_size % replicas:
+        raise ValueError(per_device_batch_message(batch_size, replicas))
+    if x_val is not None and len(x_val) % replicas:
+        raise ValueError(
+            f"Invalid recipe: the {len(x_val)} validation images do not split "
+            f"evenly among {replicas} devices, as every batch must in "
+            "data-parallel training. Choose a validation_fraction that holds "
+            f"out a multiple of {replicas} images. Received: "
+            f"validation_fraction={recipe.validation_fraction!r}"
+        )
+
+
 def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callbacks=()):
     """Trains `recipe` with `model.fit` on the active backend and evaluates it.
 
@@ -252,6 +271,10 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     derived from the seed and the epoch. Epoch logs go to `run_dir/history.csv`,
     the trained classifier (images -> logits) to `run_dir/model.keras` and the
     evaluation to `run_dir/results.json` and `results.csv`.
+
+    With `recipe.distribution="data_parallel"` the model trains on Keras'
+    engine of the backend (docs/recipes/distributed_training.md): the same
+    global batches, losses and updates, split among the devices.
 
     Args:
         recipe: a `keras_ortho.recipes.Recipe`.
@@ -290,6 +313,9 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
             f"keras_ortho.data.Dataset. Received: dataset of type "
             f"{type(dataset).__name__}"
         )
+    parallelism = data_parallelism(
+        recipe.distribution, recipe.devices, recipe.synchronized_batch_norm
+    )
     os.makedirs(run_dir, exist_ok=True)
     keras.utils.set_random_seed(recipe.seed)
 
@@ -297,23 +323,37 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     input_shape = tuple(splits.x_train.shape[1:])
     mean, std = _channel_statistics(splits.x_train)
     components = method_components(recipe, dataset.num_classes)
-    classifier = build_classifier(
-        recipe, dataset.num_classes, input_shape, mean, std, components
-    )
-    feature_model = models.with_features(classifier, feature_layer="features")
-    model = _training_model(classifier, feature_model, components, input_shape, recipe)
-    targets = _targets(components)
     batches = EpochShuffledBatches(
         splits.x_train,
         splits.y_train,
         recipe.batch_size,
         recipe.seed,
-        targets,
+        _targets(components),
         max_batches=recipe.steps_per_epoch,
         mixing=recipe.mixing,
         num_classes=dataset.num_classes,
     )
-    _compile(model, recipe, components, len(batches))
+    _check_even_split(
+        recipe, batches.batch_size, splits.x_val, parallelism.num_replicas
+    )
+    jit_compile = recipe.jit_compile
+    if not parallelism.xla:
+        if jit_compile is True:
+            raise ValueError(
+                f"Invalid recipe: {parallelism.engine} over several CPU "
+                "devices cannot compile the training step with XLA. Use "
+                'jit_compile=False or "auto". Received: jit_compile=True'
+            )
+        jit_compile = False
+    with parallelism.scope():
+        classifier = build_classifier(
+            recipe, dataset.num_classes, input_shape, mean, std, components
+        )
+        feature_model = models.with_features(classifier, feature_layer="features")
+        model = _training_model(
+            classifier, feature_model, components, input_shape, recipe
+        )
+        _compile(model, recipe, components, len(batches), jit_compile)
 
     validation_data = _validation_data(splits, recipe, components, dataset.num_classes)
     fit_callbacks = [
@@ -321,6 +361,8 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         EpochSeeding(batches, recipe.seed),
         *components.callbacks,
     ]
+    if parallelism.tensorflow_replicas:
+        fit_callbacks.insert(2, ReplicaSeeds())
     if recipe.lr_schedule == "plateau":
         monitor = "val_accuracy"
         if components.feature_loss is not None:
@@ -340,17 +382,25 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     fit_callbacks.extend(callbacks)
 
     start = time.perf_counter()
-    history = model.fit(
-        batches,
-        epochs=recipe.epochs,
-        # The batches shuffle themselves, per epoch and seed; Keras' own
-        # shuffle of the batch order draws from an unsaved global state.
-        shuffle=False,
-        validation_data=validation_data,
-        callbacks=fit_callbacks,
-        verbose=verbose,
-    )
+    with (
+        parallelism.scope(),
+        batch_norm_statistics(model, parallelism, recipe.synchronized_batch_norm),
+    ):
+        history = model.fit(
+            batches,
+            epochs=recipe.epochs,
+            # The batches shuffle themselves, per epoch and seed; Keras' own
+            # shuffle of the batch order draws from an unsaved global state.
+            shuffle=False,
+            validation_data=validation_data,
+            # Full validation batches split evenly among the devices.
+            validation_batch_size=batches.batch_size,
+            callbacks=fit_callbacks,
+            verbose=verbose,
+        )
     train_seconds = time.perf_counter() - start
+    # Saved and evaluated outside the engine's scope: JAX DataParallel would
+    # shard every test batch, which the test set's size need not allow.
     classifier.save(os.path.join(run_dir, MODEL_FILE))
     results = {
         "recipe": recipe.name,
@@ -358,6 +408,8 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         "dataset": dataset.name,
         "model": classifier.name,
         "backend": keras.backend.backend(),
+        "engine": parallelism.engine,
+        "replicas": parallelism.num_replicas,
         "epochs": recipe.epochs,
         "train_images": len(splits.x_train),
         "test_images": len(splits.x_test),

@@ -3,13 +3,12 @@ docs/losses/multi_device.md): JAX `DataParallel` sees the global batch;
 TensorFlow `MirroredStrategy` sees local shards, or the global batch with
 `cross_replica=True`."""
 
-import functools
-
 import keras
 import numpy as np
 import pytest
 
 from keras_ortho import losses
+from keras_ortho._distribute import mirrored_strategy
 from tests import toolkit
 from tests.conftest import BACKEND
 from tests.conftest import MULTI_DEVICE_COUNT
@@ -56,15 +55,10 @@ def test_jax_data_parallel_sees_the_global_batch(absolute):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
 
 
-@functools.cache
 def _strategy():
-    # One strategy per process: collectives of successive strategies on the
-    # same logical devices interfere.
-    import tensorflow as tf
-
-    return tf.distribute.MirroredStrategy(
-        [f"CPU:{i}" for i in range(MULTI_DEVICE_COUNT)]
-    )
+    # The process's one strategy over these devices, shared with the recipes:
+    # collectives of two strategies on the same devices interfere.
+    return mirrored_strategy(MULTI_DEVICE_COUNT)
 
 
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="tf.distribute")

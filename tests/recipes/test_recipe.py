@@ -107,6 +107,11 @@ def test_replace_validates_and_parses():
         ({"mixup_alpha": -1.0}, "mixup_alpha"),
         ({"cutmix_alpha": 1.0, "methods": "opl"}, "feature loss 'opl'"),
         ({"mixup_alpha": 1.0, "methods": "os,so"}, "feature loss 'os'"),
+        ({"distribution": "ddp"}, "distribution"),
+        ({"devices": 0, "distribution": "data_parallel"}, "devices"),
+        ({"devices": 2}, "distribution='data_parallel'"),
+        ({"devices": 3, "distribution": "data_parallel"}, "multiple of 3"),
+        ({"synchronized_batch_norm": 1}, "synchronized_batch_norm"),
     ],
 )
 def test_invalid_settings(changes, match):
