@@ -8,6 +8,15 @@ TensorFlow; on torch Keras' default `jit_compile="auto"`, which does not use
 torch.compile). The step is timed as `fit` runs it, in alternating blocks
 (see `_timing.py`).
 
+Each regularizer's penalty alone (value and gradient over all the model's
+kernels, compiled as the step is) is timed in the same alternation, as
+`<name>:alone`; `additive`, `1 + alone/step` (the median over rounds of the
+penalty's block time over the baseline step's), is what the ratio would be
+if the penalty's work simply added to the step's. It is measured in
+milliseconds, so load noise barely moves it; a step-time ratio well above it,
+round after round, means the penalty costs more inside the step than alone
+(TensorFlow's SRIP step on CPU does: docs/benchmarks/speed.md).
+
 Goal: ratio <= 1.10 on a 2-core CPU for SO, DSO, MC and SRIP, <= 1.05 on a
 GPU; the other regularizers are reported for information.
 
@@ -55,9 +64,25 @@ def parse_arguments(argv=None):
         help=f"comma-separated, of {', '.join(REGULARIZERS)} "
         f"(default {DEFAULT_REGULARIZERS})",
     )
+    parser.add_argument(
+        "--no-penalty-alone",
+        dest="penalty_alone",
+        action="store_false",
+        help="do not time each penalty alone (the additive estimate)",
+    )
     args = parser.parse_args(argv)
     _timing.validate_arguments(parser, args)
     return args
+
+
+def regularized_kernels(model):
+    """The kernels `resnet_cifar(kernel_regularizer=...)` regularizes: every
+    convolution's and the Dense head's."""
+    return [
+        layer.kernel
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))
+    ]
 
 
 def compiled_model(depth, regularizer, jit_compile, weights_from=None):
@@ -94,9 +119,21 @@ def main(argv=None):
         candidates[name] = _timing.training_step(model, x, y)
         print(f"  compiled {name}")
 
+    if args.penalty_alone:
+        for name in args.regularizers:
+            regularizer = REGULARIZERS[name]()
+            candidates[f"{name}:alone"] = _timing.penalty_step(
+                lambda values, r=regularizer: sum(r(value) for value in values),
+                regularized_kernels(baseline_model),
+            )
+
     results = _timing.measure_alternating(
         baseline, candidates, args.rounds, args.steps, args.warmup_steps
     )
+    for name in args.regularizers:
+        alone = results.get(f"{name}:alone")
+        if alone is not None:
+            results[name]["ratio_additive"] = 1.0 + alone["ratio"]
 
     title = "Regularizer overhead: step time with the regularizer / without"
     _timing.publish(title, args, jit_compile, results, WITH_GOAL, CPU_GOAL, GPU_GOAL)
