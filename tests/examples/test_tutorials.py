@@ -21,7 +21,7 @@ TUTORIALS = {
     "fixed_heads.py": "fixed_heads.png",
     "fine_tune_keras_hub.py": "fine_tune_keras_hub.png",
 }
-TIMEOUT_SECONDS = 300
+TIMEOUT_SECONDS = 600
 
 
 @pytest.mark.parametrize("tutorial", sorted(TUTORIALS))
