@@ -2,9 +2,9 @@
 
 import keras
 
+from keras_ortho._model_graph import select_kernels
 from keras_ortho._step_functions import rebuild_step_functions
 from keras_ortho._validation import validate_bool
-from keras_ortho.regularizers.attach import _kernel_targets as select_kernels
 
 
 def attach(model, constraint, layers=None, overwrite=False):

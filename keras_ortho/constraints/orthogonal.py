@@ -9,11 +9,11 @@ import keras
 from keras import ops
 
 from keras_ortho._export import keras_ortho_export
-from keras_ortho._kernel_matrix import KERNEL_LAYOUTS
 from keras_ortho._kernel_matrix import _resolve_layout
 from keras_ortho._kernel_matrix import filter_groups
 from keras_ortho._kernel_matrix import kernel_from_filter_groups
-from keras_ortho._kernel_matrix import regularizable_kernels
+from keras_ortho._kernel_matrix import validate_kernel_layout
+from keras_ortho._model_graph import find_kernel
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_positive_float
@@ -67,12 +67,8 @@ def _model_training(variable):
 
 def _layout_in(model, variable):
     """The layout of `variable` as the kernel of a layer of `model`, or `None`."""
-    # The layers Keras tracks, nested ones and those of custom layers included.
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        for kernel in regularizable_kernels(layer):
-            if kernel.variable is variable:
-                return kernel.kernel_layout
-    return None
+    found = find_kernel(model, variable)
+    return None if found is None else found[1].kernel_layout
 
 
 def _transpose(matrices):
@@ -178,7 +174,7 @@ def orthogonal_projection(
     validate_choice(method, "method", METHODS)
     validate_int(bjorck_steps, "bjorck_steps", minimum=0)
     gain = validate_positive_float(gain, "gain")
-    validate_choice(kernel_layout, "kernel_layout", KERNEL_LAYOUTS)
+    validate_kernel_layout(kernel_layout)
     layout = resolve_kernel_layout(kernel, kernel_layout, "orthogonal_projection")
     dtype = keras.backend.standardize_dtype(kernel.dtype)
     shape = tuple(kernel.shape)
@@ -294,9 +290,7 @@ class Orthogonal(keras.constraints.Constraint):
         self.method = validate_choice(method, "method", METHODS)
         self.bjorck_steps = validate_int(bjorck_steps, "bjorck_steps", minimum=0)
         self.gain = validate_positive_float(gain, "gain")
-        self.kernel_layout = validate_choice(
-            kernel_layout, "kernel_layout", KERNEL_LAYOUTS
-        )
+        self.kernel_layout = validate_kernel_layout(kernel_layout)
         # Layouts found for "auto": id(variable) -> (weakref, layout).
         self._found_layouts = {}
 

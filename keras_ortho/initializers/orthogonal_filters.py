@@ -5,10 +5,9 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import keras_ortho_export
-from keras_ortho._kernel_matrix import KERNEL_LAYOUTS
 from keras_ortho._kernel_matrix import filter_groups
 from keras_ortho._kernel_matrix import kernel_from_filter_groups
-from keras_ortho._validation import validate_choice
+from keras_ortho._kernel_matrix import validate_kernel_layout
 from keras_ortho._validation import validate_positive_float
 from keras_ortho.constraints.orthogonal import resolve_kernel_layout
 from keras_ortho.initializers._haar import generator
@@ -73,9 +72,7 @@ class OrthogonalFilters(keras.initializers.Initializer):
     def __init__(self, gain=1.0, seed=None, kernel_layout="auto"):
         self.gain = validate_positive_float(gain, "gain")
         self.seed = validate_seed(seed)
-        self.kernel_layout = validate_choice(
-            kernel_layout, "kernel_layout", KERNEL_LAYOUTS
-        )
+        self.kernel_layout = validate_kernel_layout(kernel_layout)
 
     def __call__(self, shape, dtype=None):
         shape = tuple(int(size) for size in shape)
