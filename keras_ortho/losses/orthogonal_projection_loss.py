@@ -193,10 +193,5 @@ class OrthogonalProjectionLoss(FunctionLoss):
         name="orthogonal_projection_loss",
         dtype=None,
     ):
-        super().__init__(
-            _orthogonal_projection_loss,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            **_validated_options(gamma, absolute, num_classes, cross_replica),
-        )
+        options = _validated_options(gamma, absolute, num_classes, cross_replica)
+        super().__init__(_orthogonal_projection_loss, name, reduction, dtype, **options)

@@ -143,10 +143,5 @@ class OrthogonalSphereLoss(FunctionLoss):
         name="orthogonal_sphere_loss",
         dtype=None,
     ):
-        super().__init__(
-            _orthogonal_sphere_loss,
-            name=name,
-            reduction=reduction,
-            dtype=dtype,
-            **_validated_options(num_blocks, squared, gram),
-        )
+        options = _validated_options(num_blocks, squared, gram)
+        super().__init__(_orthogonal_sphere_loss, name, reduction, dtype, **options)
