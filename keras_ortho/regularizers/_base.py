@@ -147,3 +147,41 @@ def _variable_being_regularized():
             return frame.f_locals.get("variable"), frame.f_locals.get("self")
         frame = frame.f_back
     return None, None
+
+
+class FunctionRegularizer(OrthogonalityRegularizer):
+    """An `OrthogonalityRegularizer` whose penalty a function computes:
+    `fn(kernel, kernel_layout=..., **options)`.
+
+    The regularizers' `keras.losses.LossFunctionWrapper`: a subclass declares
+    its signature and docstring, validates its options once and passes them
+    here with the unvalidated function its public one calls after the same
+    checks; this base writes `penalty` and `get_config`. Each option is an
+    attribute of the same name (`regularizer.gram`), which `penalty` reads,
+    and the config holds the options under those names after `factor` and
+    `kernel_layout`, so `from_config` calls the subclass's own signature.
+
+    Args:
+        fn: `fn(kernel, kernel_layout, **options)`, a float32 scalar.
+        factor: the weight of the penalty, a finite number >= 0.
+        kernel_layout: how the kernel is stored.
+        **options: the validated options of `fn`.
+    """
+
+    def __init__(self, fn, factor, kernel_layout, **options):
+        super().__init__(factor, kernel_layout)
+        self._penalty_function = fn
+        self._option_names = tuple(options)
+        for option, value in options.items():
+            setattr(self, option, value)
+
+    def penalty(self, kernel):
+        return self._penalty_function(
+            kernel, kernel_layout=self.kernel_layout, **self._options()
+        )
+
+    def get_config(self):
+        return {**super().get_config(), **self._options()}
+
+    def _options(self):
+        return {option: getattr(self, option) for option in self._option_names}

@@ -9,7 +9,7 @@ from keras_ortho._ops import l2_normalize
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_non_negative_float
 from keras_ortho._validation import validate_positive_float
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers._base import FunctionRegularizer
 
 
 def validate_correlation_power(value):
@@ -25,6 +25,23 @@ def validate_correlation_power(value):
             f"number >= 1. Received: correlation_power={value!r}"
         )
     return value
+
+
+def _validated_options(
+    diagonal_weight, correlation_weight, normalize_correlations, correlation_power
+):
+    return {
+        "diagonal_weight": validate_non_negative_float(
+            diagonal_weight, "diagonal_weight"
+        ),
+        "correlation_weight": validate_non_negative_float(
+            correlation_weight, "correlation_weight"
+        ),
+        "normalize_correlations": validate_bool(
+            normalize_correlations, "normalize_correlations"
+        ),
+        "correlation_power": validate_correlation_power(correlation_power),
+    }
 
 
 def diagonal_term(matrix):
@@ -90,12 +107,20 @@ def disentangled_orthogonality(
     Returns:
         A float32 scalar.
     """
-    diagonal_weight = validate_non_negative_float(diagonal_weight, "diagonal_weight")
-    correlation_weight = validate_non_negative_float(
-        correlation_weight, "correlation_weight"
+    options = _validated_options(
+        diagonal_weight, correlation_weight, normalize_correlations, correlation_power
     )
-    validate_bool(normalize_correlations, "normalize_correlations")
-    correlation_power = validate_correlation_power(correlation_power)
+    return _disentangled_orthogonality(kernel, kernel_layout=kernel_layout, **options)
+
+
+def _disentangled_orthogonality(
+    kernel,
+    kernel_layout,
+    diagonal_weight,
+    correlation_weight,
+    normalize_correlations,
+    correlation_power,
+):
     matrix = filter_matrix(ops.cast(kernel, "float32"), kernel_layout)
     correlations = correlation_matrix(matrix, normalize_correlations)
     correlation = ops.sum(correlation_magnitudes(correlations, correlation_power))
@@ -103,7 +128,7 @@ def disentangled_orthogonality(
 
 
 @keras_ortho_export
-class DisentangledOrthogonality(OrthogonalityRegularizer):
+class DisentangledOrthogonality(FunctionRegularizer):
     """Disentangled (strict) orthogonality regularizer: filter norms and filter
     correlations as separately weighted terms.
 
@@ -143,8 +168,8 @@ class DisentangledOrthogonality(OrthogonalityRegularizer):
             or raw filters (inner products).
         correlation_power: the exponent `p` of `|c_ij|`, a finite number >= 1
             (default 2).
-        kernel_layout: `"auto"`, `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`; see `OrthogonalityRegularizer`.
+        kernel_layout: how the kernel is stored, `"auto"` by default; see
+            `OrthogonalityRegularizer`.
 
     Example:
 
@@ -173,33 +198,10 @@ class DisentangledOrthogonality(OrthogonalityRegularizer):
         correlation_power=2,
         kernel_layout="auto",
     ):
-        super().__init__(factor, kernel_layout)
-        self.diagonal_weight = validate_non_negative_float(
-            diagonal_weight, "diagonal_weight"
+        options = _validated_options(
+            diagonal_weight,
+            correlation_weight,
+            normalize_correlations,
+            correlation_power,
         )
-        self.correlation_weight = validate_non_negative_float(
-            correlation_weight, "correlation_weight"
-        )
-        self.normalize_correlations = validate_bool(
-            normalize_correlations, "normalize_correlations"
-        )
-        self.correlation_power = validate_correlation_power(correlation_power)
-
-    def penalty(self, kernel):
-        return disentangled_orthogonality(
-            kernel,
-            diagonal_weight=self.diagonal_weight,
-            correlation_weight=self.correlation_weight,
-            normalize_correlations=self.normalize_correlations,
-            correlation_power=self.correlation_power,
-            kernel_layout=self.kernel_layout,
-        )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "diagonal_weight": self.diagonal_weight,
-            "correlation_weight": self.correlation_weight,
-            "normalize_correlations": self.normalize_correlations,
-            "correlation_power": self.correlation_power,
-        }
+        super().__init__(_disentangled_orthogonality, factor, kernel_layout, **options)

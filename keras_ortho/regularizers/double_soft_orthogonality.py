@@ -2,7 +2,7 @@
 
 from keras_ortho._export import keras_ortho_export
 from keras_ortho._kernel_matrix import filter_matrix
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers._base import FunctionRegularizer
 from keras_ortho.regularizers.soft_orthogonality import soft_orthogonality
 
 
@@ -33,7 +33,7 @@ def double_soft_orthogonality(kernel, kernel_layout="auto"):
 
 
 @keras_ortho_export
-class DoubleSoftOrthogonality(OrthogonalityRegularizer):
+class DoubleSoftOrthogonality(FunctionRegularizer):
     """Double soft orthogonality regularizer (DSO).
 
     `W` is the kernel's filter matrix, one column per output filter of length
@@ -55,8 +55,8 @@ class DoubleSoftOrthogonality(OrthogonalityRegularizer):
 
     Args:
         factor: the penalty weight, a finite number >= 0.
-        kernel_layout: `"auto"`, `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`; see `OrthogonalityRegularizer`.
+        kernel_layout: how the kernel is stored, `"auto"` by default; see
+            `OrthogonalityRegularizer`.
 
     Example:
 
@@ -76,5 +76,5 @@ class DoubleSoftOrthogonality(OrthogonalityRegularizer):
         the golden data (torch autograd of the same formula).
     """
 
-    def penalty(self, kernel):
-        return double_soft_orthogonality(kernel, kernel_layout=self.kernel_layout)
+    def __init__(self, factor, kernel_layout="auto"):
+        super().__init__(double_soft_orthogonality, factor, kernel_layout)

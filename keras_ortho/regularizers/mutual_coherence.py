@@ -6,10 +6,17 @@ from keras_ortho._export import keras_ortho_export
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._ops import l2_normalize
 from keras_ortho._validation import validate_choice
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers._base import FunctionRegularizer
 
 REDUCTIONS = ("max", "mean")
 GRAMS = ("filters", "inputs")
+
+
+def _validated_options(reduction, gram):
+    return {
+        "reduction": validate_choice(reduction, "reduction", REDUCTIONS),
+        "gram": validate_choice(gram, "gram", GRAMS),
+    }
 
 
 @keras_ortho_export
@@ -36,8 +43,11 @@ def mutual_coherence(kernel, reduction="max", gram="filters", kernel_layout="aut
     Returns:
         A float32 scalar.
     """
-    reduction = validate_choice(reduction, "reduction", REDUCTIONS)
-    gram = validate_choice(gram, "gram", GRAMS)
+    options = _validated_options(reduction, gram)
+    return _mutual_coherence(kernel, kernel_layout=kernel_layout, **options)
+
+
+def _mutual_coherence(kernel, kernel_layout, reduction, gram):
     matrix = filter_matrix(ops.cast(kernel, "float32"), kernel_layout)
     if gram == "inputs":
         matrix = ops.transpose(matrix)
@@ -52,7 +62,7 @@ def mutual_coherence(kernel, reduction="max", gram="filters", kernel_layout="aut
 
 
 @keras_ortho_export
-class MutualCoherence(OrthogonalityRegularizer):
+class MutualCoherence(FunctionRegularizer):
     """Mutual coherence regularizer (MC): the largest filter-pair |cosine|.
 
     `W` is the kernel's filter matrix, one column per output filter of length
@@ -81,8 +91,8 @@ class MutualCoherence(OrthogonalityRegularizer):
         factor: the penalty weight, a finite number >= 0.
         reduction: `"max"` (default, mutual coherence) or `"mean"`.
         gram: `"filters"` (default) or `"inputs"`.
-        kernel_layout: `"auto"`, `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`; see `OrthogonalityRegularizer`.
+        kernel_layout: how the kernel is stored, `"auto"` by default; see
+            `OrthogonalityRegularizer`.
 
     Example:
 
@@ -103,21 +113,5 @@ class MutualCoherence(OrthogonalityRegularizer):
     """
 
     def __init__(self, factor, reduction="max", gram="filters", kernel_layout="auto"):
-        super().__init__(factor, kernel_layout)
-        self.reduction = validate_choice(reduction, "reduction", REDUCTIONS)
-        self.gram = validate_choice(gram, "gram", GRAMS)
-
-    def penalty(self, kernel):
-        return mutual_coherence(
-            kernel,
-            reduction=self.reduction,
-            gram=self.gram,
-            kernel_layout=self.kernel_layout,
-        )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "reduction": self.reduction,
-            "gram": self.gram,
-        }
+        options = _validated_options(reduction, gram)
+        super().__init__(_mutual_coherence, factor, kernel_layout, **options)

@@ -10,7 +10,7 @@ from keras_ortho._kernel_matrix import canonical_kernel
 from keras_ortho._ops import safe_norm
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers._base import FunctionRegularizer
 
 PADDINGS = ("paper", "reference")
 
@@ -35,6 +35,13 @@ def _validate_stride(stride):
             f"of type {type(stride).__name__}"
         )
     return validate_int(stride, "stride", minimum=1)
+
+
+def _validated_options(stride, padding):
+    return {
+        "stride": _validate_stride(stride),
+        "padding": validate_choice(padding, "padding", PADDINGS),
+    }
 
 
 def _strides_per_dimension(stride, spatial_rank):
@@ -76,8 +83,11 @@ def orthogonal_convolution(kernel, stride=1, padding="paper", kernel_layout="aut
     Returns:
         A float32 scalar.
     """
-    stride = _validate_stride(stride)
-    padding = validate_choice(padding, "padding", PADDINGS)
+    options = _validated_options(stride, padding)
+    return _orthogonal_convolution(kernel, kernel_layout=kernel_layout, **options)
+
+
+def _orthogonal_convolution(kernel, kernel_layout, stride, padding):
     kernel = canonical_kernel(ops.cast(kernel, "float32"), kernel_layout)
     spatial = tuple(kernel.shape[:-2])
     filters = kernel.shape[-1]
@@ -114,7 +124,7 @@ def orthogonal_convolution(kernel, stride=1, padding="paper", kernel_layout="aut
 
 
 @keras_ortho_export
-class OrthogonalConvolution(OrthogonalityRegularizer):
+class OrthogonalConvolution(FunctionRegularizer):
     """Orthogonal convolution regularizer (OCNN): `factor * ||Conv(K, K) - I_r0||_F`.
 
     Kernel orthogonality (`W^T W = I`, e.g. `SoftOrthogonality`) only asks the
@@ -156,8 +166,8 @@ class OrthogonalConvolution(OrthogonalityRegularizer):
         stride: the stride of the regularized layer, an int >= 1 or a tuple
             with one per spatial dimension.
         padding: `"paper"` (default) or `"reference"`.
-        kernel_layout: `"auto"`, `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`; see `OrthogonalityRegularizer`.
+        kernel_layout: how the kernel is stored, `"auto"` by default; see
+            `OrthogonalityRegularizer`.
 
     Example:
 
@@ -182,17 +192,5 @@ class OrthogonalConvolution(OrthogonalityRegularizer):
     """
 
     def __init__(self, factor, stride=1, padding="paper", kernel_layout="auto"):
-        super().__init__(factor, kernel_layout)
-        self.stride = _validate_stride(stride)
-        self.padding = validate_choice(padding, "padding", PADDINGS)
-
-    def penalty(self, kernel):
-        return orthogonal_convolution(
-            kernel,
-            stride=self.stride,
-            padding=self.padding,
-            kernel_layout=self.kernel_layout,
-        )
-
-    def get_config(self):
-        return {**super().get_config(), "stride": self.stride, "padding": self.padding}
+        options = _validated_options(stride, padding)
+        super().__init__(_orthogonal_convolution, factor, kernel_layout, **options)

@@ -11,7 +11,7 @@ from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers._base import FunctionRegularizer
 from keras_ortho.regularizers.disentangled_orthogonality import correlation_magnitudes
 from keras_ortho.regularizers.disentangled_orthogonality import correlation_matrix
 from keras_ortho.regularizers.disentangled_orthogonality import diagonal_term
@@ -80,6 +80,23 @@ def _validate_num_excluded(num_excluded, target_rank):
     return num_excluded
 
 
+def _validated_options(
+    target_rank, num_excluded, diagonal_weight, correlation_weight, correlation_power
+):
+    target_rank = _validate_target_rank(target_rank)
+    return {
+        "target_rank": target_rank,
+        "num_excluded": _validate_num_excluded(num_excluded, target_rank),
+        "diagonal_weight": validate_non_negative_float(
+            diagonal_weight, "diagonal_weight"
+        ),
+        "correlation_weight": validate_non_negative_float(
+            correlation_weight, "correlation_weight"
+        ),
+        "correlation_power": validate_correlation_power(correlation_power),
+    }
+
+
 def _resolve_rank(target_rank, fan_in, num_filters):
     """The rank the filters are assumed to span: `min(fan_in, n)`, lowered to
     `target_rank` (a count, or a fraction of `n` rounded half up, at least 1)."""
@@ -135,13 +152,25 @@ def relaxed_orthogonality(
     Returns:
         A float32 scalar.
     """
-    target_rank = _validate_target_rank(target_rank)
-    num_excluded = _validate_num_excluded(num_excluded, target_rank)
-    diagonal_weight = validate_non_negative_float(diagonal_weight, "diagonal_weight")
-    correlation_weight = validate_non_negative_float(
-        correlation_weight, "correlation_weight"
+    options = _validated_options(
+        target_rank,
+        num_excluded,
+        diagonal_weight,
+        correlation_weight,
+        correlation_power,
     )
-    correlation_power = validate_correlation_power(correlation_power)
+    return _relaxed_orthogonality(kernel, kernel_layout=kernel_layout, **options)
+
+
+def _relaxed_orthogonality(
+    kernel,
+    kernel_layout,
+    target_rank,
+    num_excluded,
+    diagonal_weight,
+    correlation_weight,
+    correlation_power,
+):
     matrix = filter_matrix(ops.cast(kernel, "float32"), kernel_layout)
     fan_in, num_filters = matrix.shape
 
@@ -174,7 +203,7 @@ def relaxed_orthogonality(
 
 
 @keras_ortho_export
-class RelaxedOrthogonality(OrthogonalityRegularizer):
+class RelaxedOrthogonality(FunctionRegularizer):
     """Relaxed orthogonality regularizer: the disentangled measure without the
     `k` largest filter correlations.
 
@@ -224,8 +253,8 @@ class RelaxedOrthogonality(OrthogonalityRegularizer):
             number >= 0.
         correlation_power: the exponent `p` of `|c_ij|`, a finite number >= 1
             (default 2).
-        kernel_layout: `"auto"`, `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`; see `OrthogonalityRegularizer`.
+        kernel_layout: how the kernel is stored, `"auto"` by default; see
+            `OrthogonalityRegularizer`.
 
     Example:
 
@@ -258,34 +287,11 @@ class RelaxedOrthogonality(OrthogonalityRegularizer):
         correlation_power=2,
         kernel_layout="auto",
     ):
-        super().__init__(factor, kernel_layout)
-        self.target_rank = _validate_target_rank(target_rank)
-        self.num_excluded = _validate_num_excluded(num_excluded, self.target_rank)
-        self.diagonal_weight = validate_non_negative_float(
-            diagonal_weight, "diagonal_weight"
+        options = _validated_options(
+            target_rank,
+            num_excluded,
+            diagonal_weight,
+            correlation_weight,
+            correlation_power,
         )
-        self.correlation_weight = validate_non_negative_float(
-            correlation_weight, "correlation_weight"
-        )
-        self.correlation_power = validate_correlation_power(correlation_power)
-
-    def penalty(self, kernel):
-        return relaxed_orthogonality(
-            kernel,
-            target_rank=self.target_rank,
-            num_excluded=self.num_excluded,
-            diagonal_weight=self.diagonal_weight,
-            correlation_weight=self.correlation_weight,
-            correlation_power=self.correlation_power,
-            kernel_layout=self.kernel_layout,
-        )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "target_rank": self.target_rank,
-            "num_excluded": self.num_excluded,
-            "diagonal_weight": self.diagonal_weight,
-            "correlation_weight": self.correlation_weight,
-            "correlation_power": self.correlation_power,
-        }
+        super().__init__(_relaxed_orthogonality, factor, kernel_layout, **options)

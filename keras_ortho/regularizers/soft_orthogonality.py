@@ -7,13 +7,16 @@ from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._ops import gram_minus_identity
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers._base import FunctionRegularizer
 
 GRAMS = ("filters", "inputs", "smaller")
 
 
-def _validate_gram(gram):
-    return validate_choice(gram, "gram", GRAMS)
+def _validated_options(gram, squared):
+    return {
+        "gram": validate_choice(gram, "gram", GRAMS),
+        "squared": validate_bool(squared, "squared"),
+    }
 
 
 @keras_ortho_export
@@ -42,8 +45,11 @@ def soft_orthogonality(kernel, gram="filters", squared=True, kernel_layout="auto
     Returns:
         A float32 scalar.
     """
-    gram = _validate_gram(gram)
-    validate_bool(squared, "squared")
+    options = _validated_options(gram, squared)
+    return _soft_orthogonality(kernel, kernel_layout=kernel_layout, **options)
+
+
+def _soft_orthogonality(kernel, kernel_layout, gram, squared):
     matrix = filter_matrix(ops.cast(kernel, "float32"), kernel_layout)
     fan_in, filters = matrix.shape
     side = "columns" if filters <= fan_in else "rows"
@@ -57,7 +63,7 @@ def soft_orthogonality(kernel, gram="filters", squared=True, kernel_layout="auto
 
 
 @keras_ortho_export
-class SoftOrthogonality(OrthogonalityRegularizer):
+class SoftOrthogonality(FunctionRegularizer):
     """Soft orthogonality regularizer (SO): `factor * ||W^T W - I||_F^2`.
 
     `W` is the kernel's filter matrix, one column per output filter of length
@@ -86,8 +92,8 @@ class SoftOrthogonality(OrthogonalityRegularizer):
         factor: the penalty weight, a finite number >= 0.
         gram: `"filters"` (default), `"inputs"` or `"smaller"`.
         squared: square the Frobenius norm (default) or not.
-        kernel_layout: `"auto"`, `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`; see `OrthogonalityRegularizer`.
+        kernel_layout: how the kernel is stored, `"auto"` by default; see
+            `OrthogonalityRegularizer`.
 
     Example:
 
@@ -106,17 +112,5 @@ class SoftOrthogonality(OrthogonalityRegularizer):
     """
 
     def __init__(self, factor, gram="filters", squared=True, kernel_layout="auto"):
-        super().__init__(factor, kernel_layout)
-        self.gram = _validate_gram(gram)
-        self.squared = validate_bool(squared, "squared")
-
-    def penalty(self, kernel):
-        return soft_orthogonality(
-            kernel,
-            gram=self.gram,
-            squared=self.squared,
-            kernel_layout=self.kernel_layout,
-        )
-
-    def get_config(self):
-        return {**super().get_config(), "gram": self.gram, "squared": self.squared}
+        options = _validated_options(gram, squared)
+        super().__init__(_soft_orthogonality, factor, kernel_layout, **options)

@@ -10,10 +10,22 @@ from keras_ortho._ops import safe_norm
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers._base import FunctionRegularizer
 
 GRAMS = ("filters", "inputs", "smaller")
 STARTS = ("normal", "uniform")
+
+
+def _validated_options(power_iterations, gram, squared, start, seed):
+    return {
+        "power_iterations": validate_int(
+            power_iterations, "power_iterations", minimum=1
+        ),
+        "gram": validate_choice(gram, "gram", GRAMS),
+        "squared": validate_bool(squared, "squared"),
+        "start": validate_choice(start, "start", STARTS),
+        "seed": validate_int(seed, "seed", minimum=0),
+    }
 
 
 def _start_vector(size, start, seed):
@@ -85,11 +97,22 @@ def spectral_restricted_isometry(
     Returns:
         A float32 scalar.
     """
-    power_iterations = validate_int(power_iterations, "power_iterations", minimum=1)
-    gram = validate_choice(gram, "gram", GRAMS)
-    validate_bool(squared, "squared")
-    start = validate_choice(start, "start", STARTS)
-    seed = validate_int(seed, "seed", minimum=0)
+    options = _validated_options(power_iterations, gram, squared, start, seed)
+    return _spectral_restricted_isometry(
+        kernel, kernel_layout=kernel_layout, start_vector=start_vector, **options
+    )
+
+
+def _spectral_restricted_isometry(
+    kernel,
+    kernel_layout,
+    power_iterations,
+    gram,
+    squared,
+    start,
+    seed,
+    start_vector=None,
+):
     matrix = filter_matrix(ops.cast(kernel, "float32"), kernel_layout)
     fan_in, filters = matrix.shape
     if gram == "smaller":
@@ -117,7 +140,7 @@ def spectral_restricted_isometry(
 
 
 @keras_ortho_export
-class SpectralRestrictedIsometry(OrthogonalityRegularizer):
+class SpectralRestrictedIsometry(FunctionRegularizer):
     """Spectral restricted isometry property regularizer (SRIP).
 
     `W` is the kernel's filter matrix, one column per output filter of length
@@ -170,8 +193,8 @@ class SpectralRestrictedIsometry(OrthogonalityRegularizer):
             formula).
         start: `"normal"` (default) or `"uniform"` start vector.
         seed: seed of the start vector, an integer >= 0.
-        kernel_layout: `"auto"`, `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`; see `OrthogonalityRegularizer`.
+        kernel_layout: how the kernel is stored, `"auto"` by default; see
+            `OrthogonalityRegularizer`.
 
     Example:
 
@@ -201,35 +224,10 @@ class SpectralRestrictedIsometry(OrthogonalityRegularizer):
         seed=0,
         kernel_layout="auto",
     ):
-        super().__init__(factor, kernel_layout)
-        self.power_iterations = validate_int(
-            power_iterations, "power_iterations", minimum=1
+        options = _validated_options(power_iterations, gram, squared, start, seed)
+        super().__init__(
+            _spectral_restricted_isometry, factor, kernel_layout, **options
         )
-        self.gram = validate_choice(gram, "gram", GRAMS)
-        self.squared = validate_bool(squared, "squared")
-        self.start = validate_choice(start, "start", STARTS)
-        self.seed = validate_int(seed, "seed", minimum=0)
-
-    def penalty(self, kernel):
-        return spectral_restricted_isometry(
-            kernel,
-            power_iterations=self.power_iterations,
-            gram=self.gram,
-            squared=self.squared,
-            start=self.start,
-            seed=self.seed,
-            kernel_layout=self.kernel_layout,
-        )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "power_iterations": self.power_iterations,
-            "gram": self.gram,
-            "squared": self.squared,
-            "start": self.start,
-            "seed": self.seed,
-        }
 
 
 SRIP = SpectralRestrictedIsometry
