@@ -20,6 +20,8 @@ engines differ per backend, and `keras.ops` has no collective operations.
 import contextlib
 import dataclasses
 import functools
+import json
+import os
 from collections.abc import Callable
 
 import keras
@@ -28,6 +30,8 @@ from keras_ortho._model_graph import walk_layers
 
 DISTRIBUTIONS = ("none", "data_parallel")
 DATA_PARALLEL_BACKENDS = ("jax", "tensorflow")
+# Keras' own variables for `keras.distribution.initialize()` (JAX).
+NUM_PROCESSES_VARIABLE = "KERAS_DISTRIBUTION_NUM_PROCESSES"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,12 +49,23 @@ class DataParallelism:
             CPU device and cannot reach the variables of the others
             (TensorFlow's known XLA issue "tf.Variable on a different
             device").
+        process_index: this process's place among the processes of a
+            multi-process run (0, the chief, writes the run's files).
+        process_count: the processes that feed the replicas, each its own
+            `1 / process_count` share of every global batch.
     """
 
     engine: str
     num_replicas: int
     scope: Callable
     xla: bool = True
+    process_index: int = 0
+    process_count: int = 1
+
+    @property
+    def is_chief(self):
+        """Whether this process writes the run's files."""
+        return self.process_index == 0
 
     @property
     def tensorflow_replicas(self):
@@ -88,6 +103,13 @@ def data_parallelism(distribution, devices=None, synchronized_batch_norm=True):
             f"distribution={distribution!r} with KERAS_BACKEND={backend!r}"
         )
     if backend == "jax":
+        if _jax_cluster_size() > 1 and devices is not None:
+            raise ValueError(
+                "Invalid value for argument `devices`: a multi-process run "
+                f"({NUM_PROCESSES_VARIABLE}="
+                f"{os.environ[NUM_PROCESSES_VARIABLE]}) trains on every device "
+                "of every process. Received: devices={devices}"
+            )
         if not synchronized_batch_norm:
             raise ValueError(
                 "Invalid value for argument `synchronized_batch_norm`: JAX's "
@@ -98,7 +120,30 @@ def data_parallelism(distribution, devices=None, synchronized_batch_norm=True):
                 "with KERAS_BACKEND='jax'"
             )
         return _jax_data_parallelism(devices)
+    _refuse_tensorflow_workers()
     return _tensorflow_data_parallelism(devices)
+
+
+def _jax_cluster_size():
+    return int(os.environ.get(NUM_PROCESSES_VARIABLE) or 1)
+
+
+def _refuse_tensorflow_workers():
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    workers = sum(len(tasks) for tasks in cluster.values())
+    if workers > 1:
+        raise ValueError(
+            "Invalid value for argument `distribution`: TF_CONFIG describes "
+            f"a cluster of {workers} tasks, and the recipes train on one "
+            "TensorFlow host only (tf.distribute.MirroredStrategy); "
+            "MultiWorkerMirroredStrategy is not wired into the recipes. "
+            "Train on several hosts with KERAS_BACKEND=jax and "
+            f"{NUM_PROCESSES_VARIABLE}, KERAS_DISTRIBUTION_JOB_ADDRESSES and "
+            "KERAS_DISTRIBUTION_PROCESS_ID set "
+            "(docs/recipes/distributed_training.md), or unset TF_CONFIG. "
+            f"Received: distribution='data_parallel' with TF_CONFIG cluster "
+            f"{cluster}"
+        )
 
 
 def _first_devices(available, devices):
@@ -114,11 +159,37 @@ def _first_devices(available, devices):
 
 
 def _jax_data_parallelism(devices):
+    if _jax_cluster_size() > 1:
+        _initialize_jax_processes()
+    import jax
+
     chosen = _first_devices(keras.distribution.list_devices(), devices)
-    distribution = keras.distribution.DataParallel(devices=chosen)
-    return DataParallelism(
-        "keras.distribution.DataParallel", len(chosen), distribution.scope
+    distribution = keras.distribution.DataParallel(
+        devices=chosen,
+        # Each process passes its own share of every global batch
+        # (`ProcessShare`); Keras assembles the global array from them.
+        auto_shard_dataset=False,
     )
+    return DataParallelism(
+        "keras.distribution.DataParallel",
+        len(chosen),
+        distribution.scope,
+        process_index=jax.process_index(),
+        process_count=jax.process_count(),
+    )
+
+
+@functools.cache
+def _initialize_jax_processes():
+    """`keras.distribution.initialize()`, once per process: it reads the
+    coordinator address, process count and index from Keras' environment
+    variables. CPU devices exchange their collectives through gloo (JAX has
+    no other CPU implementation across processes); GPUs and TPUs use their
+    own."""
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    keras.distribution.initialize()
 
 
 def mirrored_strategy(devices=None):
@@ -156,6 +227,38 @@ def _tensorflow_data_parallelism(devices):
         strategy.scope,
         xla=not (on_cpus and replicas > 1),
     )
+
+
+class ProcessShare(keras.utils.PyDataset):
+    """This process's rows of every batch of `batches`: the `index`-th of
+    `count` equal, contiguous parts, in the order in which the engine places
+    the processes' devices along the batch.
+
+    Args:
+        batches: a `keras.utils.PyDataset` of global batches (arrays or
+            structures of arrays with the batch first).
+        index: this process's index.
+        count: the number of processes.
+    """
+
+    def __init__(self, batches, index, count):
+        super().__init__()
+        self.batches = batches
+        self.index = index
+        self.count = count
+
+    def set_epoch(self, epoch):
+        self.batches.set_epoch(epoch)
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        def share(rows):
+            size = len(rows) // self.count
+            return rows[self.index * size : (self.index + 1) * size]
+
+        return keras.tree.map_structure(share, self.batches[index])
 
 
 class ReplicaSeeds(keras.callbacks.Callback):

@@ -1,6 +1,7 @@
 """Running a recipe: data, model, `model.fit` with resumable backups, and the
 evaluation every run reports."""
 
+import csv
 import dataclasses
 import os
 import time
@@ -12,6 +13,7 @@ from keras_ortho import constraints
 from keras_ortho import data as ortho_data
 from keras_ortho import layers as ortho_layers
 from keras_ortho import models
+from keras_ortho._distribute import ProcessShare
 from keras_ortho._distribute import ReplicaSeeds
 from keras_ortho._distribute import batch_norm_statistics
 from keras_ortho._distribute import data_parallelism
@@ -242,6 +244,81 @@ def _validation_data(splits, recipe, components, num_classes):
     )
 
 
+class _ResumablePlateau(keras.callbacks.ReduceLROnPlateau):
+    """`ReduceLROnPlateau` that a resumed run continues where it stopped.
+
+    `BackupAndRestore` restores the learning rate (an optimizer variable) but
+    not the callback's counters (`best`, `wait`, `cooldown_counter`): a
+    resumed run would start a fresh patience and decay later than the
+    uninterrupted one. At the first epoch of a resumed run, the counters are
+    replayed from the monitored values of the completed epochs in the run's
+    CSV log, with Keras' rule minus the decay itself, which the restored rate
+    already holds.
+    """
+
+    def __init__(self, history_path, **kwargs):
+        super().__init__(**kwargs)
+        self.history_path = history_path
+        self._first_epoch = True
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        self._first_epoch = True
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self._first_epoch and epoch > 0:
+            self._replay(self._logged_values(epoch))
+        self._first_epoch = False
+
+    def _logged_values(self, epoch):
+        with open(self.history_path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        return [float(row[self.monitor]) for row in rows if int(row["epoch"]) < epoch]
+
+    def _replay(self, values):
+        self._set_monitor_op()
+        for current in values:
+            if self.in_cooldown():
+                self.cooldown_counter -= 1
+                self.wait = 0
+            if self._is_improvement(current, self.best):
+                self.best = current
+                self.wait = 0
+            elif not self.in_cooldown():
+                self.wait += 1
+                if self.wait >= self.patience:
+                    self.cooldown_counter = self.cooldown
+                    self.wait = 0
+
+
+class _ValidationBatches(keras.utils.PyDataset):
+    """The validation arrays in consecutive batches of `batch_size` (the
+    last one partial), as `fit` would batch them: the form in which each
+    process of a multi-process run takes its share."""
+
+    def __init__(self, data, batch_size):
+        super().__init__()
+        self.data = data
+        self.batch_size = batch_size
+        self.size = len(keras.tree.flatten(data)[0])
+
+    def __len__(self):
+        return -(-self.size // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return keras.tree.map_structure(lambda array: array[rows], self.data)
+
+
+def _local_copy(classifier):
+    """The trained classifier with its weights on this process's default
+    device: after a multi-process run they live on every process's devices,
+    where a computation of one process alone cannot read them."""
+    local = keras.models.clone_model(classifier)
+    local.set_weights(classifier.get_weights())
+    return local
+
+
 def _check_even_split(recipe, batch_size, x_val, replicas):
     """Every training batch, and every validation batch but the last (of
     `len(x_val) % batch_size` images), splits evenly among the replicas."""
@@ -316,7 +393,13 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     parallelism = data_parallelism(
         recipe.distribution, recipe.devices, recipe.synchronized_batch_norm
     )
-    os.makedirs(run_dir, exist_ok=True)
+    # Process 0 writes the run's files; every other process of a
+    # multi-process run keeps its own backup and log (what it needs to
+    # resume) in a folder of its own.
+    log_dir = run_dir
+    if not parallelism.is_chief:
+        log_dir = os.path.join(run_dir, f"process_{parallelism.process_index}")
+    os.makedirs(log_dir, exist_ok=True)
     keras.utils.set_random_seed(recipe.seed)
 
     splits = _split(dataset, recipe)
@@ -356,8 +439,19 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         _compile(model, recipe, components, len(batches), jit_compile)
 
     validation_data = _validation_data(splits, recipe, components, dataset.num_classes)
+    # Full validation batches split evenly among the devices.
+    validation_batch_size = batches.batch_size
+    if parallelism.process_count > 1:
+        shares = (parallelism.process_index, parallelism.process_count)
+        batches = ProcessShare(batches, *shares)
+        if validation_data is not None:
+            validation_data = ProcessShare(
+                _ValidationBatches(validation_data, validation_batch_size), *shares
+            )
+        validation_batch_size = None
+    history_path = os.path.join(log_dir, HISTORY_FILE)
     fit_callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(run_dir, BACKUP_DIR)),
+        keras.callbacks.BackupAndRestore(os.path.join(log_dir, BACKUP_DIR)),
         EpochSeeding(batches, recipe.seed),
         *components.callbacks,
     ]
@@ -368,7 +462,8 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         if components.feature_loss is not None:
             monitor = f"val_{LOGITS}_accuracy"
         fit_callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
+            _ResumablePlateau(
+                history_path,
                 monitor=monitor,
                 mode="max",
                 factor=recipe.lr_decay,
@@ -376,9 +471,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
                 min_delta=1e-4,
             )
         )
-    fit_callbacks.append(
-        keras.callbacks.CSVLogger(os.path.join(run_dir, HISTORY_FILE), append=True)
-    )
+    fit_callbacks.append(keras.callbacks.CSVLogger(history_path, append=True))
     fit_callbacks.extend(callbacks)
 
     start = time.perf_counter()
@@ -393,15 +486,18 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
             # shuffle of the batch order draws from an unsaved global state.
             shuffle=False,
             validation_data=validation_data,
-            # Full validation batches split evenly among the devices.
-            validation_batch_size=batches.batch_size,
+            validation_batch_size=validation_batch_size,
             callbacks=fit_callbacks,
             verbose=verbose,
         )
     train_seconds = time.perf_counter() - start
     # Saved and evaluated outside the engine's scope: JAX DataParallel would
     # shard every test batch, which the test set's size need not allow.
-    classifier.save(os.path.join(run_dir, MODEL_FILE))
+    if parallelism.process_count > 1:
+        classifier = _local_copy(classifier)
+        feature_model = models.with_features(classifier, feature_layer="features")
+    if parallelism.is_chief:
+        classifier.save(os.path.join(run_dir, MODEL_FILE))
     results = {
         "recipe": recipe.name,
         "method": method_label(recipe.methods),
@@ -410,6 +506,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         "backend": keras.backend.backend(),
         "engine": parallelism.engine,
         "replicas": parallelism.num_replicas,
+        "processes": parallelism.process_count,
         "epochs": recipe.epochs,
         "train_images": len(splits.x_train),
         "test_images": len(splits.x_test),
@@ -417,5 +514,6 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         "train_seconds": train_seconds,
         "settings": recipe.to_dict(),
     }
-    write_results([results], run_dir)
+    if parallelism.is_chief:
+        write_results([results], run_dir)
     return TrainingRun(recipe, classifier, history.history, results)

@@ -7,6 +7,10 @@ them), 4 logical CPUs for TensorFlow.
 """
 
 import json
+import os
+import socket
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -142,6 +146,94 @@ def test_the_saved_model_is_the_trained_one_and_loads_anywhere(runs):
     [saved] = json.loads((parallel["run_dir"] / "results.json").read_text())
     assert saved["settings"]["distribution"] == "data_parallel"
     assert saved["replicas"] == DEVICES
+
+
+# Each process of a multi-process run: the demo recipe with the changes given
+# as JSON, on the devices of the process, then JAX's orderly shutdown.
+PROCESS_SCRIPT = """
+import json, sys
+import jax
+from keras_ortho.data import load_dataset
+from keras_ortho.recipes import get_recipe, train
+recipe = get_recipe("demo", **json.loads(sys.argv[1]))
+train(recipe, sys.argv[2], load_dataset("cifar10_subset"), verbose=0)
+jax.distributed.shutdown()
+"""
+PROCESS_TIMEOUT = 240
+
+
+def _free_local_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _run_processes(count, devices_per_process, changes, run_dir):
+    """Runs the recipe in `count` local processes that form one JAX cluster
+    on 127.0.0.1; every wait is bounded."""
+    common = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "XLA_FLAGS": (f"--xla_force_host_platform_device_count={devices_per_process}"),
+        "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{_free_local_port()}",
+        "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count),
+    }
+    arguments = [sys.executable, "-c", PROCESS_SCRIPT, json.dumps(changes), run_dir]
+    processes = [
+        subprocess.Popen(
+            arguments,
+            env={**common, "KERAS_DISTRIBUTION_PROCESS_ID": str(index)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for index in range(count)
+    ]
+    try:
+        outputs = [p.communicate(timeout=PROCESS_TIMEOUT)[0] for p in processes]
+    finally:
+        for process in processes:
+            process.kill()
+    for process, output in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, output[-3000:]
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="multi-process JAX (gloo on CPUs)")
+def test_two_processes_train_as_one_device(runs, tmp_path):
+    recipe = demo(distribution="data_parallel")
+    changes = {
+        "methods": "opl,so",
+        **{k: recipe.to_dict()[k] for k in ("train_size", "test_size", "batch_size")},
+        "lr_milestones": list(recipe.lr_milestones),
+        "jit_compile": True,
+        "distribution": "data_parallel",
+    }
+    _run_processes(2, 2, changes, str(tmp_path))
+    one = runs["one_device"]
+    saved = keras.saving.load_model(tmp_path / "model.keras")
+    for got, want in zip(saved.weights, one["weights"], strict=True):
+        np.testing.assert_allclose(to_numpy(got), want, rtol=0, atol=WEIGHT_ATOL)
+    [results] = json.loads((tmp_path / "results.json").read_text())
+    assert (results["processes"], results["replicas"]) == (2, 2 * 2)
+    for key in ("test_accuracy", "feature_s", "feature_d", "ece"):
+        np.testing.assert_allclose(
+            results[key], one["results"][key], rtol=1e-4, atol=1e-6
+        )
+    # Process 0 writes the run's files; process 1 only its log (the same
+    # one) and its backup, which the end of training removed.
+    chief_log = (tmp_path / "history.csv").read_text()
+    assert (tmp_path / "process_1" / "history.csv").read_text() == chief_log
+    assert sorted(os.listdir(tmp_path / "process_1")) == ["history.csv"]
+    assert chief_log.splitlines()[0] == one["csv"][0]
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TF_CONFIG")
+def test_tensorflow_refuses_a_cluster_of_workers(tmp_path, monkeypatch):
+    cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster}))
+    recipe = demo(distribution="data_parallel")
+    with pytest.raises(ValueError, match="KERAS_BACKEND=jax"):
+        train(recipe, tmp_path, synthetic_dataset(), verbose=0)
 
 
 @pytest.mark.skipif(not DISTRIBUTED, reason="no engine on torch")

@@ -1,3 +1,4 @@
+import csv
 import json
 import math
 import os
@@ -215,6 +216,46 @@ def test_interrupted_run_resumes_to_the_same_weights(tmp_path):
         uninterrupted.model.weights, resumed.model.weights, strict=True
     ):
         np.testing.assert_array_equal(to_numpy(actual), to_numpy(expected))
+
+
+def _logged(run_dir, column):
+    with open(run_dir / "history.csv", newline="") as handle:
+        return [float(row[column]) for row in csv.DictReader(handle)]
+
+
+def test_resumed_plateau_schedule_decays_as_the_uninterrupted_one(tmp_path):
+    # Patience 2 on a validation accuracy that barely moves: decays every few
+    # epochs, so a resume that forgot the counters (best, wait) would decay
+    # two epochs late.
+    recipe = tiny(
+        "demo",
+        methods="ce",
+        lr_schedule="plateau",
+        plateau_patience=2,
+        lr_decay=0.5,
+        validation_fraction=0.25,
+        epochs=7,
+        steps_per_epoch=1,
+    )
+    dataset = synthetic_dataset()
+    train(recipe, tmp_path / "a", dataset=dataset, verbose=0)
+    with pytest.raises(Interrupted):
+        train(
+            recipe,
+            tmp_path / "b",
+            dataset=dataset,
+            verbose=0,
+            callbacks=[InterruptAt(4)],
+        )
+    train(recipe, tmp_path / "b", dataset=dataset, verbose=0)
+
+    rates = _logged(tmp_path / "a", "learning_rate")
+    # The schedule decays after the resume point, from counters set before it.
+    assert rates[4] == rates[3] > rates[6]
+    assert _logged(tmp_path / "b", "learning_rate") == rates
+    assert _logged(tmp_path / "b", "val_accuracy") == _logged(
+        tmp_path / "a", "val_accuracy"
+    )
 
 
 def test_compare_writes_a_table(tmp_path):
