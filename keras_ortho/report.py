@@ -9,8 +9,9 @@ A run directory (as `keras_ortho.recipes.train` writes it) may hold
 - `model.keras`: the trained classifier, images -> logits.
 
 The report shows what it finds: the results table, the training curves, and,
-when the model and its test images are available, the test-set metrics, the
-reliability diagram, the Gram matrices of the filters, the cosine histograms
+with the model, each kernel's filter-Gram residual beside its operator
+spectrum and the Gram matrices of the filters; with its test images too, the
+test-set metrics, the reliability diagram, the cosine histograms
 of the features, the sub-selection curves and the class activation maps.
 A comparison directory (`keras-ortho compare`), whose results name runs in
 sub-directories, gets a report per run, linked from its page.
@@ -228,6 +229,7 @@ def _add_model_diagnostics(run_dir, output_dir, page, results, dataset, options)
         )
         return
     model = keras.saving.load_model(path, compile=False)
+    _add_kernel_table(model, page)
     figure = plots.plot_gram_matrices(model)
     _save(figure, output_dir, "gram_matrices.png", "Filter Gram matrices", page)
 
@@ -298,6 +300,36 @@ def _add_model_diagnostics(run_dir, output_dir, page, results, dataset, options)
     )
     rows = [{"metric": name, "value": value} for name, value in summary.items()]
     page.tables.insert(0, (f"Test set ({dataset.name})", rows))
+
+
+def _add_kernel_table(model, page):
+    """One row per kernel: its filter-Gram residual and coherence
+    (`filter_orthogonality`) beside its operator spectrum
+    (`convolution_spectra`), joined on the kernel path."""
+    try:
+        spectra = {r.kernel_path: r for r in metrics.convolution_spectra(model)}
+    except ValueError as error:
+        page.notes.append(f"No operator spectra: {error}")
+        spectra = {}
+    rows = []
+    for record in metrics.filter_orthogonality(model):
+        row = {
+            "kernel": record.kernel_path,
+            "SO residual": record.so_residual,
+            "mutual coherence": record.mutual_coherence,
+        }
+        spectrum = spectra.get(record.kernel_path)
+        if spectrum is not None:
+            row.update(
+                {
+                    "input size": "x".join(map(str, spectrum.spatial_shape)) or "-",
+                    "sigma_max": spectrum.sigma_max,
+                    "sigma_min": spectrum.sigma_min,
+                    "stable rank": spectrum.stable_rank,
+                }
+            )
+        rows.append(row)
+    page.tables.append(("Kernels: filter Gram residual and operator spectrum", rows))
 
 
 def _add_class_activation_maps(

@@ -10,6 +10,7 @@ from keras_ortho import callbacks
 from keras_ortho import cli
 from keras_ortho import data
 from keras_ortho import layers
+from keras_ortho import metrics
 from keras_ortho import report
 
 MODEL_PNGS = (
@@ -106,6 +107,26 @@ def test_report_of_a_tiny_run(tmp_path, dataset):
     assert "<td>test images</td><td>30</td>" in html
     assert "<td>ce</td><td>0.125</td>" in html
     assert "Notes" not in html
+
+    # Each kernel's row: filter-Gram residual, then its operator spectrum.
+    model = keras.saving.load_model(run_dir / report.MODEL_FILE, compile=False)
+    spectra = metrics.convolution_spectra(model)
+    assert [r.kernel_path for r in spectra] == ["conv/kernel", "classifier/kernel"]
+    for gram, spectrum in zip(
+        metrics.filter_orthogonality(model), spectra, strict=True
+    ):
+        size = "x".join(map(str, spectrum.spatial_shape)) or "-"
+        cells = [
+            spectrum.kernel_path,
+            f"{gram.so_residual:.4g}",
+            f"{gram.mutual_coherence:.4g}",
+            size,
+            f"{spectrum.sigma_max:.4g}",
+            f"{spectrum.sigma_min:.4g}",
+            f"{spectrum.stable_rank:.4g}",
+        ]
+        assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" in html
+    assert "<th>sigma_max</th><th>sigma_min</th><th>stable rank</th>" in html
 
 
 def test_cli_reports_a_run_and_notes_what_is_missing(tmp_path, dataset, capsys):

@@ -1,4 +1,5 @@
-"""Logging filter orthogonality and feature geometry at the end of each epoch."""
+"""Logging filter orthogonality, operator spectra and feature geometry at the
+end of each epoch."""
 
 import keras
 import numpy as np
@@ -15,6 +16,14 @@ FILTER_MEASURES = (
     "sigma_max",
 )
 FEATURE_STATISTICS = ("s", "d", "compactness", "separability", "effective_rank")
+# Each operator-spectrum measure and its summary over the monitored kernels:
+# the extreme singular values bound the network's Lipschitz constant and its
+# conditioning, an average would hide the one layer that breaks them.
+SPECTRUM_SUMMARIES = {
+    "sigma_max": ("max", np.max),
+    "sigma_min": ("min", np.min),
+    "stable_rank": ("mean", np.mean),
+}
 
 
 class OrthogonalityMonitor(keras.callbacks.Callback):
@@ -28,6 +37,12 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
       and averaged over the monitored kernels as `"ortho/mean/<measure>"`;
       a layer with two kernels (SeparableConv) logs
       `"ortho/<layer>.<kernel>/<measure>"`;
+    - with `operator_spectra=True`, the singular values of every kernel's
+      linear map, the convolution as an operator on images
+      (`keras_ortho.metrics.convolution_spectra`): logged per kernel as
+      `"spectrum/<layer>/sigma_max"`, `".../sigma_min"` and
+      `".../stable_rank"`, and summarised as `"spectrum/max/sigma_max"`,
+      `"spectrum/min/sigma_min"` and `"spectrum/mean/stable_rank"`;
     - with `data`, the features of the held-out images, logged as
       `"features/<statistic>"`: OPL's `s` and `d`
       (`opl_statistics`, `d` over `|cos|`), `compactness`
@@ -63,6 +78,14 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
         feature_statistics: the feature statistics to log, a subset of `"s"`,
             `"d"`, `"compactness"`, `"separability"` and `"effective_rank"`.
         batch_size: images per forward pass over `data`.
+        operator_spectra: whether to log the operator spectra too. They cost
+            one SVD per frequency of each convolution's input size (e.g.
+            1024 SVDs of `cin x cout` matrices for a 32 x 32 input), in
+            NumPy, every epoch; off by default.
+        spatial_shape: for the operator spectra, `None` to use each layer's
+            input size (Functional and Sequential models), or one input size
+            for every convolution (needed for subclassed models); see
+            `convolution_spectra`.
 
     Example:
 
@@ -90,6 +113,8 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
         filter_measures=FILTER_MEASURES,
         feature_statistics=FEATURE_STATISTICS,
         batch_size=256,
+        operator_spectra=False,
+        spatial_shape=None,
     ):
         super().__init__()
         self.data = _validate_data(data)
@@ -111,6 +136,8 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
             feature_statistics, "feature_statistics", FEATURE_STATISTICS
         )
         self.batch_size = validate_int(batch_size, "batch_size", minimum=1)
+        self.operator_spectra = validate_bool(operator_spectra, "operator_spectra")
+        self.spatial_shape = _validate_spatial_shape(spatial_shape)
         self._feature_model = None
 
     def on_train_begin(self, logs=None):
@@ -123,6 +150,10 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
                     f"{self.model.name!r} belongs to layers {missing}. Layers "
                     f"with kernels: {sorted(found)}"
                 )
+        if self.operator_spectra:
+            # A model whose input sizes are unknown fails now, not after an
+            # epoch of training.
+            self._spectra()
         self._feature_model = None
         if self.data is not None:
             self._feature_model = feature_extractor(self.model, self.feature_layer)
@@ -133,7 +164,9 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
 
     def measure(self):
         """The monitored values now, as the dict added to the epoch logs."""
-        values = self._filter_values()
+        values = self._logged("ortho", self._records(), self._filter_summaries())
+        if self.operator_spectra:
+            values.update(self._logged("spectrum", self._spectra(), SPECTRUM_SUMMARIES))
         if self.data is not None:
             if self._feature_model is None:
                 self._feature_model = feature_extractor(self.model, self.feature_layer)
@@ -141,13 +174,25 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
         return values
 
     def _records(self):
-        records = metrics.filter_orthogonality(self.model)
+        return self._monitored(metrics.filter_orthogonality(self.model))
+
+    def _spectra(self):
+        return self._monitored(
+            metrics.convolution_spectra(self.model, spatial_shape=self.spatial_shape)
+        )
+
+    def _monitored(self, records):
         if self.layers is None:
             return records
         return [record for record in records if record.layer_name in self.layers]
 
-    def _filter_values(self):
-        records = self._records()
+    def _filter_summaries(self):
+        return {measure: ("mean", np.mean) for measure in self.filter_measures}
+
+    def _logged(self, prefix, records, summaries):
+        """`{"<prefix>/<kernel>/<measure>": value}` for each record (with
+        `per_layer`) and `{"<prefix>/<summary>/<measure>": value}` over them,
+        for `summaries` `{measure: (summary, reduce)}`."""
         values = {}
         if self.per_layer:
             kernels_per_layer = {}
@@ -158,12 +203,12 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
                     key = name
                     if len(layer_records) > 1:
                         key = f"{name}.{record.kernel_path.rsplit('/', 1)[-1]}"
-                    for measure in self.filter_measures:
-                        values[f"ortho/{key}/{measure}"] = getattr(record, measure)
+                    for measure in summaries:
+                        values[f"{prefix}/{key}/{measure}"] = getattr(record, measure)
         if records:
-            for measure in self.filter_measures:
-                values[f"ortho/mean/{measure}"] = float(
-                    np.mean([getattr(record, measure) for record in records])
+            for measure, (summary, reduce) in summaries.items():
+                values[f"{prefix}/{summary}/{measure}"] = float(
+                    reduce([getattr(record, measure) for record in records])
                 )
         return values
 
@@ -232,6 +277,21 @@ def _validate_data(data):
             "labels"
         )
     return x, y
+
+
+def _validate_spatial_shape(spatial_shape):
+    if spatial_shape is None:
+        return None
+    sizes = (spatial_shape,) if isinstance(spatial_shape, int) else spatial_shape
+    if not isinstance(sizes, (tuple, list)) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes
+    ):
+        raise ValueError(
+            "Invalid value for argument `spatial_shape`: expected None, a "
+            "positive integer or a tuple of them. Received: "
+            f"spatial_shape={spatial_shape!r}"
+        )
+    return spatial_shape
 
 
 def _validate_names(names, argument, choices):

@@ -12,6 +12,7 @@ from keras_ortho._export import keras_ortho_export
 from keras_ortho._kernel_matrix import KERNEL_LAYOUTS
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._kernel_matrix import regularizable_kernels
+from keras_ortho._model_graph import walk_layers
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho.constraints.orthogonal import resolve_kernel_layout
@@ -346,8 +347,7 @@ def convolution_spectra(model, spatial_shape=None):
             f"keras.layers.Layer. Received: model of type {type(model).__name__}"
         )
     records = []
-    # Every layer Keras tracks: nested models and custom layers' sublayers.
-    for layer in model._flatten_layers(include_self=True, recursive=True):
+    for layer in walk_layers(model):
         for kernel in regularizable_kernels(layer):
             records.append(_layer_spectrum(layer, kernel, spatial_shape))
     return records

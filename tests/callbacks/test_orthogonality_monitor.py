@@ -6,7 +6,9 @@ import pytest
 
 from keras_ortho import callbacks
 from keras_ortho import layers
+from keras_ortho import metrics
 from tests import toolkit
+from tests.metrics.test_convolution_spectrum import circular_operator_np
 
 NUM_CLASSES = 3
 
@@ -222,6 +224,62 @@ def test_summary_mode_and_filters():
     np.testing.assert_allclose(dense_only["ortho/mean/mutual_coherence"], want)
 
 
+def test_operator_spectra_are_those_of_the_explicit_operator():
+    model = _classifier()
+    values = _monitor_on(model, operator_spectra=True).measure()
+
+    # The conv layer's circular operator on its 6 x 6 input, entry by entry.
+    kernel = toolkit.to_numpy(model.get_layer("conv").kernel).astype("float64")
+    singular = np.linalg.svd(circular_operator_np(kernel, 6, 1), compute_uv=False)
+    np.testing.assert_allclose(
+        [
+            values["spectrum/conv/sigma_max"],
+            values["spectrum/conv/sigma_min"],
+            values["spectrum/conv/stable_rank"],
+        ],
+        [singular.max(), singular.min(), np.sum(singular**2) / singular.max() ** 2],
+        rtol=1e-6,
+    )
+    records = metrics.convolution_spectra(model)
+    keys = ["conv", "sep.depthwise_kernel", "sep.pointwise_kernel", "classifier"]
+    for key, record in zip(keys, records, strict=True):
+        for measure in ("sigma_max", "sigma_min", "stable_rank"):
+            assert values[f"spectrum/{key}/{measure}"] == getattr(record, measure)
+    assert values["spectrum/max/sigma_max"] == max(r.sigma_max for r in records)
+    assert values["spectrum/min/sigma_min"] == min(r.sigma_min for r in records)
+    np.testing.assert_allclose(
+        values["spectrum/mean/stable_rank"], np.mean([r.stable_rank for r in records])
+    )
+    assert len([key for key in values if key.startswith("spectrum/")]) == 4 * 3 + 3
+    assert not any(key.startswith("spectrum/") for key in _monitor_on(model).measure())
+
+
+def test_operator_spectra_reach_history_and_need_a_size_for_subclassed_models():
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.conv = keras.layers.Conv2D(3, 3, padding="same")
+            self.pool = keras.layers.GlobalAveragePooling2D()
+
+        def call(self, x):
+            return self.pool(self.conv(x))
+
+    model = Net()
+    model(np.zeros((1, 6, 6, 2), "float32"))
+    with pytest.raises(ValueError, match="spatial_shape"):
+        _monitor_on(model, operator_spectra=True)
+
+    model.compile(optimizer="sgd", loss="mse")
+    x, _ = _data()
+    monitor = callbacks.OrthogonalityMonitor(
+        operator_spectra=True, spatial_shape=6, per_layer=False
+    )
+    history = model.fit(x, np.zeros((12, 3)), epochs=1, verbose=0, callbacks=[monitor])
+    (record,) = metrics.convolution_spectra(model, spatial_shape=6)
+    assert history.history["spectrum/max/sigma_max"] == [record.sigma_max]
+    assert history.history["spectrum/min/sigma_min"] == [record.sigma_min]
+
+
 def _head_input_features(model, head_name, x):
     head_input = model.get_layer(head_name).input
     return np.asarray(keras.Model(model.inputs, head_input).predict(x, verbose=0))
@@ -294,6 +352,10 @@ def test_invalid_arguments():
         callbacks.OrthogonalityMonitor(per_layer=1)
     with pytest.raises(ValueError, match="batch_size"):
         callbacks.OrthogonalityMonitor(batch_size=0)
+    with pytest.raises(TypeError, match="operator_spectra"):
+        callbacks.OrthogonalityMonitor(operator_spectra="epoch")
+    with pytest.raises(ValueError, match="spatial_shape"):
+        callbacks.OrthogonalityMonitor(spatial_shape=(32, 0))
 
     model = _classifier()
     with pytest.raises(ValueError, match=r"\['missing'\]"):
