@@ -84,7 +84,7 @@ def _outcome(run, run_dir):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """The demo recipe on one device and on 4; on JAX also a 4-device run
+    """The demo recipe on one device and on 4, and a 4-device run
     interrupted after its first epoch, then resumed."""
     if not DISTRIBUTED:
         pytest.skip("Keras has no data-parallel engine on torch")
@@ -97,15 +97,14 @@ def runs(tmp_path_factory):
         keras.backend.clear_session(free_memory=False)
         run_dir = tmp_path_factory.mktemp(name)
         outcomes[name] = _outcome(train(recipe, run_dir, dataset, verbose=0), run_dir)
-    if BACKEND == "jax":
-        recipe = demo(distribution="data_parallel", devices=DEVICES)
-        run_dir = tmp_path_factory.mktemp("resumed")
-        keras.backend.clear_session(free_memory=False)
-        with pytest.raises(Interrupted):
-            train(recipe, run_dir, dataset, verbose=0, callbacks=[InterruptAt(1)])
-        keras.backend.clear_session(free_memory=False)
-        resumed = train(recipe, run_dir, dataset, verbose=0)
-        outcomes["resumed"] = _outcome(resumed, run_dir)
+    recipe = demo(distribution="data_parallel", devices=DEVICES)
+    run_dir = tmp_path_factory.mktemp("resumed")
+    keras.backend.clear_session(free_memory=False)
+    with pytest.raises(Interrupted):
+        train(recipe, run_dir, dataset, verbose=0, callbacks=[InterruptAt(1)])
+    keras.backend.clear_session(free_memory=False)
+    resumed = train(recipe, run_dir, dataset, verbose=0)
+    outcomes["resumed"] = _outcome(resumed, run_dir)
     return outcomes
 
 
@@ -123,7 +122,6 @@ def test_data_parallel_ends_as_one_device(runs):
         )
 
 
-@pytest.mark.skipif(BACKEND != "jax", reason="the resume test runs on JAX")
 def test_interrupted_data_parallel_run_resumes_to_the_same_end(runs):
     uninterrupted, resumed = runs["data_parallel"], runs["resumed"]
     # Only the second epoch ran after the resume; the CSV log holds both.
