@@ -225,6 +225,13 @@ def test_two_processes_train_as_one_device(runs, tmp_path):
     assert chief_log.splitlines()[0] == one["csv"][0]
 
 
+@pytest.mark.skipif(BACKEND != "jax", reason="Keras' cluster variables (JAX)")
+def test_a_multi_process_run_refuses_a_device_count(monkeypatch):
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")
+    with pytest.raises(ValueError, match="every device of every process"):
+        data_parallelism("data_parallel", devices=2)
+
+
 @pytest.mark.skipif(BACKEND != "tensorflow", reason="TF_CONFIG")
 def test_tensorflow_refuses_a_cluster_of_workers(tmp_path, monkeypatch):
     cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
