@@ -45,7 +45,8 @@ _RECIPE_OPTIONS = (
         "--distribution",
         "distribution",
         str,
-        "none, or data_parallel on Keras' engine (JAX, TensorFlow)",
+        "none, or data_parallel on Keras' engine (JAX, TensorFlow; on JAX "
+        "every process of the cluster that KERAS_DISTRIBUTION_* describes)",
     ),
     ("--devices", "devices", int, "devices of this host to use (default: all)"),
 )

@@ -152,7 +152,12 @@ class Recipe:
             engines: JAX `keras.distribution.DataParallel`, TensorFlow
             `tf.distribute.MirroredStrategy`; torch has none. The global
             batch keeps `batch_size` and the learning rate; each device gets
-            `batch_size / devices` images.
+            `batch_size / devices` images. On JAX, with Keras' cluster
+            variables set (`KERAS_DISTRIBUTION_NUM_PROCESSES`,
+            `KERAS_DISTRIBUTION_JOB_ADDRESSES`,
+            `KERAS_DISTRIBUTION_PROCESS_ID`), the run spans every device of
+            every process (`keras.distribution.initialize()`); a TensorFlow
+            `TF_CONFIG` cluster is refused.
         devices: with `"data_parallel"`, how many of this host's devices to
             use (the first ones); `None` uses all. Must divide `batch_size`.
         synchronized_batch_norm: whether BatchNormalization normalises with
