@@ -144,6 +144,18 @@ class CoupledWeightDecaySGD(keras.optimizers.SGD):
             step = gradient + momentum * new_buffer if self.nesterov else new_buffer
         self.assign_sub(variable, learning_rate * step)
 
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if keras.backend.backend() == "torch":
+            from keras_ortho.optimizers._torch_coupled_update import (
+                coupled_weight_decay_sgd_update,
+            )
+
+            coupled_weight_decay_sgd_update(
+                self, grads, trainable_variables, learning_rate
+            )
+        else:
+            super()._backend_update_step(grads, trainable_variables, learning_rate)
+
     @classmethod
     def from_config(cls, config, custom_objects=None):
         # Keras' `from_config` replaces a serialized schedule in the dict it is

@@ -119,3 +119,42 @@ def test_fit_one_step_jit():
 def test_invalid_arguments(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         CoupledWeightDecaySGD(0.1, **kwargs)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "torch", reason="the batched update is torch's"
+)
+@pytest.mark.parametrize("momentum, nesterov", [(0.0, False), (0.9, True)])
+def test_torch_batched_update_equals_per_variable_update(
+    monkeypatch, momentum, nesterov
+):
+    from keras.src.optimizers.base_optimizer import BaseOptimizer
+
+    rng = np.random.default_rng(1)
+    weights = [
+        rng.normal(size=shape).astype("float32") for shape in [(3, 3, 2, 4), (4,)]
+    ]
+    gradients = [
+        [rng.normal(size=w.shape).astype("float32") for w in weights] for _ in range(4)
+    ]
+
+    def run():
+        optimizer = CoupledWeightDecaySGD(
+            0.05,
+            momentum=momentum,
+            nesterov=nesterov,
+            coupled_weight_decay=1e-2,
+            exclude_from_coupled_weight_decay=("bias",),
+        )
+        return run_keras(optimizer, weights, gradients, ["kernel", "bias"])
+
+    batched = run()
+    # The generic Keras path: one `update_step` per variable.
+    monkeypatch.setattr(
+        CoupledWeightDecaySGD,
+        "_backend_update_step",
+        BaseOptimizer._backend_update_step,
+    )
+    per_variable = run()
+    for got, want in zip(batched, per_variable, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
