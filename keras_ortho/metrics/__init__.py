@@ -8,7 +8,9 @@ from keras_ortho.metrics.calibration import negative_log_likelihood
 from keras_ortho.metrics.calibration import reliability_diagram
 from keras_ortho.metrics.class_activation_maps import class_activation_maps
 from keras_ortho.metrics.convolution_spectrum import OperatorSpectrum
-from keras_ortho.metrics.convolution_spectrum import circular_convolution_singular_values
+from keras_ortho.metrics.convolution_spectrum import (
+    circular_convolution_singular_values,
+)
 from keras_ortho.metrics.convolution_spectrum import convolution_singular_values
 from keras_ortho.metrics.convolution_spectrum import convolution_spectra
 from keras_ortho.metrics.effective_rank import effective_rank

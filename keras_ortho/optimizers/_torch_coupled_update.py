@@ -16,7 +16,7 @@ def coupled_weight_decay_sgd_update(optimizer, grads, variables, learning_rate):
     values = [variable.value for variable in variables]
     grads = [
         torch.as_tensor(grad, dtype=value.dtype, device=value.device)
-        for grad, value in zip(grads, values)
+        for grad, value in zip(grads, values, strict=True)
     ]
     indices = [optimizer._get_variable_index(variable) for variable in variables]
     decayed = [
@@ -28,7 +28,7 @@ def coupled_weight_decay_sgd_update(optimizer, grads, variables, learning_rate):
             [values[position] for position in decayed],
             alpha=optimizer.coupled_weight_decay,
         )
-        for position, grad in zip(decayed, decayed_grads):
+        for position, grad in zip(decayed, decayed_grads, strict=True):
             grads[position] = grad
 
     learning_rate = float(learning_rate)
