@@ -2,6 +2,7 @@
 
 import keras
 
+from keras_ortho._attachment import refuse_serializing_where_lost
 from keras_ortho._model_graph import select_kernels
 from keras_ortho._step_functions import rebuild_step_functions
 from keras_ortho._validation import validate_bool
@@ -25,8 +26,13 @@ def attach(model, constraint, layers=None, overwrite=False):
     itself. Any other `keras.constraints.Constraint` is placed as it is.
 
     The kernels keep their current values until the next optimizer step
-    projects them. If the model was already compiled, its train function is
-    rebuilt so that the next `fit` applies the constraint.
+    projects them. A model whose config records its constructor arguments
+    rather than its layers' configs (keras-hub backbones, subclassed models)
+    would save a file that loads without the constraints, so it refuses to
+    be saved instead, with a message that says to save the weights, build
+    the model again, `attach` and load the weights. If the model was already
+    compiled, its train function is rebuilt so that the next `fit` applies
+    the constraint.
 
     Args:
         model: a built `keras.Model` (or a single built layer).
@@ -81,6 +87,11 @@ def attach(model, constraint, layers=None, overwrite=False):
         layer_constraint = _for_layout(constraint, kernel.kernel_layout, copies)
         kernel.variable.constraint = layer_constraint
         setattr(layer, attribute, layer_constraint)
+    refuse_serializing_where_lost(
+        model,
+        [(layer, attribute) for layer, _, attribute in targets],
+        "keras_ortho.constraints.attach",
+    )
 
     if getattr(model, "compiled", False):
         rebuild_step_functions(model)

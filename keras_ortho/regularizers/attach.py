@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_ortho._model_graph import ancestors
+from keras_ortho._attachment import refuse_serializing_where_lost
 from keras_ortho._model_graph import select_kernels
 from keras_ortho._step_functions import rebuild_step_functions
 from keras_ortho._validation import validate_bool
@@ -99,7 +99,11 @@ def attach(model, regularizer, layers=None, overwrite=False):
         layer_regularizer = _for_kernel(regularizer, kernel, copies)
         kernel.variable.regularizer = layer_regularizer
         setattr(layer, kernel.attribute, layer_regularizer)
-    _refuse_serializing_where_lost(model, targets)
+    refuse_serializing_where_lost(
+        model,
+        [(layer, kernel.attribute) for layer, kernel in targets],
+        "keras_ortho.regularizers.attach",
+    )
 
     if getattr(model, "compiled", False):
         rebuild_step_functions(model)
@@ -137,49 +141,3 @@ def _for_kernel(regularizer, kernel, copies):
     if key not in copies:
         copies[key] = type(regularizer).from_config({**config, **overrides})
     return copies[key]
-
-
-def _refuse_serializing_where_lost(model, targets):
-    """Makes every model or layer that would drop an attached regularizer
-    from its config (it records constructor arguments, not its sublayers'
-    configs) refuse to be serialized, rather than save a file that loads
-    without the regularizer."""
-    holders = {}
-    for layer, kernel in targets:
-        for holder in ancestors(model, layer):
-            if not _records_sublayer_configs(holder):
-                holders.setdefault(id(holder), (holder, []))[1].append(
-                    f"{layer.name}.{kernel.attribute}"
-                )
-    for holder, attached in holders.values():
-        holder.get_config = _refusing_get_config(holder, attached)
-
-
-def _records_sublayer_configs(layer):
-    """Whether `layer`'s config holds its sublayers' configs: it is a
-    Functional or Sequential model whose class keeps Keras' own `get_config`
-    (keras-hub backbones, for one, override it with their constructor
-    arguments)."""
-    defining = next(c for c in type(layer).__mro__ if "get_config" in vars(c))
-    return defining.__module__.startswith("keras.") and defining.__name__ in (
-        "Functional",
-        "Sequential",
-    )
-
-
-def _refusing_get_config(holder, attached):
-    shown = ", ".join(attached[:3]) + (", ..." if len(attached) > 3 else "")
-
-    def get_config():
-        raise ValueError(
-            f"Cannot serialize {type(holder).__name__} {holder.name!r}: "
-            "keras_ortho.regularizers.attach gave kernel regularizers to layers "
-            f"inside it ({shown}), and its config records its constructor "
-            "arguments, not its layers' configs, so a `.keras` file would load "
-            "without them. Save the weights instead (`model.save_weights(path)`, "
-            "or `keras.callbacks.ModelCheckpoint(path, save_weights_only=True)`); "
-            "to restore, build the model again, call `attach` with the same "
-            "arguments, then `model.load_weights(path)`."
-        )
-
-    return get_config

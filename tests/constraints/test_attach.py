@@ -104,3 +104,27 @@ def test_invalid_arguments():
         constraints.attach("model", constraints.Orthogonal())
     with pytest.raises(TypeError, match="overwrite"):
         constraints.attach(_model(), constraints.Orthogonal(), overwrite=1)
+
+
+class _SubclassedClassifier(keras.Model):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = keras.layers.Conv2D(4, 3, name="conv")
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.head = keras.layers.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.pool(self.conv(x)))
+
+
+def test_a_save_that_would_drop_the_constraints_is_refused(tmp_path):
+    # A subclassed model (as a keras-hub backbone) saves its constructor
+    # arguments, not its layers' configs: the file would load unconstrained.
+    model = _SubclassedClassifier(name="net")
+    model(np.zeros((1, 6, 6, 3), "float32"))
+    constraints.attach(model, constraints.Orthogonal())
+    with pytest.raises(
+        ValueError, match=r"'net'.*constraints.attach.*conv.kernel_constraint"
+    ):
+        model.save(tmp_path / "model.keras")
+    model.save_weights(tmp_path / "model.weights.h5")
