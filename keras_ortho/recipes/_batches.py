@@ -101,3 +101,22 @@ class EpochSeeding(keras.callbacks.Callback):
             rng = np.random.default_rng((self.seed, epoch, index))
             state = np.array([rng.integers(2**31), 0])
             generator.state.assign(state.astype(generator.state.dtype))
+
+
+class ValidationBatches(keras.utils.PyDataset):
+    """The validation arrays in consecutive batches of `batch_size` (the
+    last one partial), as `fit` would batch them: the form in which each
+    process of a multi-process run takes its share."""
+
+    def __init__(self, data, batch_size):
+        super().__init__()
+        self.data = data
+        self.batch_size = batch_size
+        self.size = len(keras.tree.flatten(data)[0])
+
+    def __len__(self):
+        return -(-self.size // self.batch_size)
+
+    def __getitem__(self, index):
+        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+        return keras.tree.map_structure(lambda array: array[rows], self.data)

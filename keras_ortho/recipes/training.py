@@ -1,7 +1,6 @@
 """Running a recipe: data, model, `model.fit` with resumable backups, and the
 evaluation every run reports."""
 
-import csv
 import dataclasses
 import os
 import time
@@ -25,6 +24,8 @@ from keras_ortho.optimizers import CoupledWeightDecaySGD
 from keras_ortho.optimizers.schedules import WarmupMultiStepDecay
 from keras_ortho.recipes._batches import EpochSeeding
 from keras_ortho.recipes._batches import EpochShuffledBatches
+from keras_ortho.recipes._batches import ValidationBatches
+from keras_ortho.recipes._resumable_plateau import ResumablePlateau
 from keras_ortho.recipes.evaluation import evaluate
 from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
@@ -244,72 +245,6 @@ def _validation_data(splits, recipe, components, num_classes):
     )
 
 
-class _ResumablePlateau(keras.callbacks.ReduceLROnPlateau):
-    """`ReduceLROnPlateau` that a resumed run continues where it stopped.
-
-    `BackupAndRestore` restores the learning rate (an optimizer variable) but
-    not the callback's counters (`best`, `wait`, `cooldown_counter`): a
-    resumed run would start a fresh patience and decay later than the
-    uninterrupted one. At the first epoch of a resumed run, the counters are
-    replayed from the monitored values of the completed epochs in the run's
-    CSV log, with Keras' rule minus the decay itself, which the restored rate
-    already holds.
-    """
-
-    def __init__(self, history_path, **kwargs):
-        super().__init__(**kwargs)
-        self.history_path = history_path
-        self._first_epoch = True
-
-    def on_train_begin(self, logs=None):
-        super().on_train_begin(logs)
-        self._first_epoch = True
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if self._first_epoch and epoch > 0:
-            self._replay(self._logged_values(epoch))
-        self._first_epoch = False
-
-    def _logged_values(self, epoch):
-        with open(self.history_path, newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        return [float(row[self.monitor]) for row in rows if int(row["epoch"]) < epoch]
-
-    def _replay(self, values):
-        self._set_monitor_op()
-        for current in values:
-            if self.in_cooldown():
-                self.cooldown_counter -= 1
-                self.wait = 0
-            if self._is_improvement(current, self.best):
-                self.best = current
-                self.wait = 0
-            elif not self.in_cooldown():
-                self.wait += 1
-                if self.wait >= self.patience:
-                    self.cooldown_counter = self.cooldown
-                    self.wait = 0
-
-
-class _ValidationBatches(keras.utils.PyDataset):
-    """The validation arrays in consecutive batches of `batch_size` (the
-    last one partial), as `fit` would batch them: the form in which each
-    process of a multi-process run takes its share."""
-
-    def __init__(self, data, batch_size):
-        super().__init__()
-        self.data = data
-        self.batch_size = batch_size
-        self.size = len(keras.tree.flatten(data)[0])
-
-    def __len__(self):
-        return -(-self.size // self.batch_size)
-
-    def __getitem__(self, index):
-        rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
-        return keras.tree.map_structure(lambda array: array[rows], self.data)
-
-
 def _local_copy(classifier):
     """The trained classifier with its weights on this process's default
     device: after a multi-process run they live on every process's devices,
@@ -446,7 +381,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         batches = ProcessShare(batches, *shares)
         if validation_data is not None:
             validation_data = ProcessShare(
-                _ValidationBatches(validation_data, validation_batch_size), *shares
+                ValidationBatches(validation_data, validation_batch_size), *shares
             )
         validation_batch_size = None
     history_path = os.path.join(log_dir, HISTORY_FILE)
@@ -462,7 +397,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         if components.feature_loss is not None:
             monitor = f"val_{LOGITS}_accuracy"
         fit_callbacks.append(
-            _ResumablePlateau(
+            ResumablePlateau(
                 history_path,
                 monitor=monitor,
                 mode="max",
