@@ -5,7 +5,7 @@ import keras
 PACKAGE = "keras_ortho"
 
 
-def keras_ortho_export(obj):
+def register_serializable(obj):
     """Registers `obj` as `keras_ortho>Name` so `.keras` files load without
     `custom_objects` once `keras_ortho` is imported."""
     return keras.saving.register_keras_serializable(package=PACKAGE)(obj)

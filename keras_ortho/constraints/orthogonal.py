@@ -8,7 +8,7 @@ import weakref
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import _resolve_layout
 from keras_ortho._kernel_matrix import filter_groups
 from keras_ortho._kernel_matrix import kernel_from_filter_groups
@@ -136,7 +136,7 @@ def _qr_sign_fixed(tall):
     return q * ops.expand_dims(signs, -2)
 
 
-@keras_ortho_export
+@register_serializable
 def orthogonal_projection(
     kernel,
     method="bjorck",
@@ -198,7 +198,7 @@ def orthogonal_projection(
     return ops.cast(kernel_from_filter_groups(groups, shape, layout), dtype)
 
 
-@keras_ortho_export
+@register_serializable
 class Orthogonal(keras.constraints.Constraint):
     """Keeps a kernel's filter matrix orthogonal: projects it after every step.
 

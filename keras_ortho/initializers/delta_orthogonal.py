@@ -4,14 +4,14 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_positive_float
 from keras_ortho.initializers._haar import generator
 from keras_ortho.initializers._haar import haar_orthogonal
 from keras_ortho.initializers._haar import validate_seed
 
 
-@keras_ortho_export
+@register_serializable
 class DeltaOrthogonal(keras.initializers.Initializer):
     """Initializes a convolution kernel with an orthogonal matrix at its
     spatial centre and zeros elsewhere.

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_groups
 from keras_ortho._kernel_matrix import kernel_from_filter_groups
 from keras_ortho._kernel_matrix import validate_kernel_layout
@@ -15,7 +15,7 @@ from keras_ortho.initializers._haar import haar_orthogonal
 from keras_ortho.initializers._haar import validate_seed
 
 
-@keras_ortho_export
+@register_serializable
 class OrthogonalFilters(keras.initializers.Initializer):
     """Initializes a kernel with an orthogonal filter matrix.
 

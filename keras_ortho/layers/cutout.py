@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
 from keras_ortho.layers._image_augmentation import ImageAugmentation
@@ -18,7 +18,7 @@ def _validate_fill_value(fill_value):
     return validate_non_negative_float(fill_value, "fill_value")
 
 
-@keras_ortho_export
+@register_serializable
 class Cutout(ImageAugmentation):
     """Sets a `size x size` square of each image to `fill_value`, per sample.
 

@@ -6,7 +6,7 @@ import random
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._ops import l2_normalize
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
@@ -57,7 +57,7 @@ def _validate_initial_scale(initial_scale, scale):
     return validate_positive_float(initial_scale, "initial_scale")
 
 
-@keras_ortho_export
+@register_serializable
 class FixedClassifier(keras.layers.Layer):
     """A classifier head with random class vectors that stay fixed in training.
 

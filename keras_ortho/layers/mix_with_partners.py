@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 
 
-@keras_ortho_export
+@register_serializable
 class MixWithPartners(keras.layers.Layer):
     """Blends each image with a partner image of its batch, inside `fit`.
 

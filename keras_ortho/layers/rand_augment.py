@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_int
 from keras_ortho.layers import _image_operations as image_operations
@@ -67,7 +67,7 @@ def _validate_fill_value(fill_value):
     )
 
 
-@keras_ortho_export
+@register_serializable
 class RandAugment(ImageAugmentation):
     """RandAugment: `num_ops` random image operations per sample.
 

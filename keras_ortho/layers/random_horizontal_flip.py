@@ -3,11 +3,11 @@
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho.layers._image_augmentation import ImageAugmentation
 
 
-@keras_ortho_export
+@register_serializable
 class RandomHorizontalFlip(ImageAugmentation):
     """Mirrors each image left-right with probability 1/2, per sample.
 

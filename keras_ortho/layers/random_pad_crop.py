@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho.layers._image_augmentation import ImageAugmentation
@@ -23,7 +23,7 @@ def _source_indices(size, offsets, padding, fill):
     return ops.clip(positions, 0, size - 1), inside
 
 
-@keras_ortho_export
+@register_serializable
 class RandomPadCrop(ImageAugmentation):
     """Pads each image by `padding` pixels and crops it back at a random place.
 

@@ -3,7 +3,7 @@
 from keras import ops
 
 from keras_ortho._distribute import gather_across_replicas
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._ops import l2_normalize
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
@@ -27,7 +27,7 @@ def _validated_options(gamma, absolute, num_classes, cross_replica):
     }
 
 
-@keras_ortho_export
+@register_serializable
 def orthogonal_projection_loss(
     y_true,
     y_pred,
@@ -119,7 +119,7 @@ def _orthogonal_projection_loss(
     return 1.0 - batch_size * positive_term + gamma * batch_size * negative_term
 
 
-@keras_ortho_export
+@register_serializable
 class OrthogonalProjectionLoss(FunctionLoss):
     """Orthogonal Projection Loss (OPL) between class labels and features.
 

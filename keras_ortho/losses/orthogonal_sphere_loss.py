@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._ops import gram_minus_identity
 from keras_ortho._ops import l2_normalize
 from keras_ortho._ops import safe_norm
@@ -23,7 +23,7 @@ def _validated_options(num_blocks, squared, gram):
     }
 
 
-@keras_ortho_export
+@register_serializable
 def orthogonal_sphere_loss(y_true, y_pred, num_blocks=16, squared=False, gram="blocks"):
     """Orthogonal Sphere loss, one value per sample.
 
@@ -71,7 +71,7 @@ def _orthogonal_sphere_loss(y_true, y_pred, num_blocks, squared, gram):
     return safe_norm(residual, axis=(1, 2))
 
 
-@keras_ortho_export
+@register_serializable
 class OrthogonalSphereLoss(FunctionLoss):
     """Orthogonal Sphere (OS) loss: pushes blocks of each feature vector to be
     mutually orthogonal unit vectors.

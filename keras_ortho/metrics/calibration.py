@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_int
 
@@ -145,7 +145,7 @@ def _check_common(num_bins, from_logits):
     return _validate_num_bins(num_bins)
 
 
-@keras_ortho_export
+@register_serializable
 def expected_calibration_error(
     y_true, y_pred, num_bins=15, from_logits=False, sample_weight=None
 ):
@@ -189,7 +189,7 @@ def expected_calibration_error(
     return _calibration_gaps(*totals)[2]
 
 
-@keras_ortho_export
+@register_serializable
 def maximum_calibration_error(
     y_true, y_pred, num_bins=15, from_logits=False, sample_weight=None
 ):
@@ -227,7 +227,7 @@ def maximum_calibration_error(
     return float(gaps[occupied].max()) if occupied.any() else 0.0
 
 
-@keras_ortho_export
+@register_serializable
 def reliability_diagram(
     y_true, y_pred, num_bins=15, from_logits=False, sample_weight=None
 ):
@@ -272,7 +272,7 @@ def reliability_diagram(
     )
 
 
-@keras_ortho_export
+@register_serializable
 def negative_log_likelihood(y_true, y_pred, from_logits=False, sample_weight=None):
     """Mean negative log-likelihood of the true class.
 
@@ -321,7 +321,7 @@ def negative_log_likelihood(y_true, y_pred, from_logits=False, sample_weight=Non
     return _weighted_mean(-true_log_prob, _sample_weights(sample_weight, labels))
 
 
-@keras_ortho_export
+@register_serializable
 def brier_score(y_true, y_pred, from_logits=False, sample_weight=None):
     """Multi-class Brier score: mean squared distance to the one-hot label.
 

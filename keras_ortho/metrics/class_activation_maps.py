@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
@@ -35,7 +35,7 @@ _PASS_THROUGH_LAYERS = (
 )
 
 
-@keras_ortho_export
+@register_serializable
 def class_activation_maps(
     model,
     images,

@@ -8,7 +8,7 @@ import math
 import keras
 import numpy as np
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import KERNEL_LAYOUTS
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._kernel_matrix import regularizable_kernels
@@ -85,7 +85,7 @@ def _fourier_singular_values(grouped, spatial_shape, strides):
     return np.linalg.svd(stacked, compute_uv=False).ravel()
 
 
-@keras_ortho_export
+@register_serializable
 def circular_convolution_singular_values(
     kernel,
     spatial_shape,
@@ -172,7 +172,7 @@ def circular_convolution_singular_values(
     return np.sort(values)[::-1]
 
 
-@keras_ortho_export
+@register_serializable
 def convolution_singular_values(
     kernel,
     spatial_shape,
@@ -302,7 +302,7 @@ class OperatorSpectrum:
     num_singular_values: int
 
 
-@keras_ortho_export
+@register_serializable
 def convolution_spectra(model, spatial_shape=None):
     """The operator singular values of every kernel of `model`, summarised.
 

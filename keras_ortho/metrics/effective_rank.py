@@ -3,12 +3,12 @@
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
 from keras_ortho.metrics._features import feature_matrix
 
 
-@keras_ortho_export
+@register_serializable
 def effective_rank(features, center=True):
     """Effective rank: the exponential of the entropy of the singular values.
 

@@ -3,13 +3,13 @@
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
 from keras_ortho.metrics.calibration import _bin_totals
 from keras_ortho.metrics.calibration import _validate_num_bins
 
 
-@keras_ortho_export
+@register_serializable
 class ExpectedCalibrationError(keras.metrics.Metric):
     """Expected calibration error (ECE), accumulated over batches.
 

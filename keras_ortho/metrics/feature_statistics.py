@@ -9,7 +9,7 @@ import dataclasses
 
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._ops import l2_normalize
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_int
@@ -27,7 +27,7 @@ class OPLStatistics:
     d: float
 
 
-@keras_ortho_export
+@register_serializable
 def opl_statistics(features, labels, absolute=True, block_size=1024):
     """OPL's `s` and `d` over a whole feature set.
 
@@ -106,7 +106,7 @@ def _absolute_different_class_total(normalized, index, block_size):
     return total
 
 
-@keras_ortho_export
+@register_serializable
 def intra_class_compactness(features, labels):
     """Intra-class compactness: the mean same-class cosine, averaged over classes.
 
@@ -153,7 +153,7 @@ def intra_class_compactness(features, labels):
     return to_float(ops.sum(class_means)) / populated if populated else 0.0
 
 
-@keras_ortho_export
+@register_serializable
 def inter_class_separability(features, labels, normalize=False):
     """Inter-class separability: one minus the mean cosine of the centred class means.
 

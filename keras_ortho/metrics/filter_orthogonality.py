@@ -7,7 +7,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._kernel_matrix import regularizable_kernels
 from keras_ortho._model_graph import walk_layers
@@ -47,7 +47,7 @@ class FilterOrthogonality:
     sigma_max: float
 
 
-@keras_ortho_export
+@register_serializable
 def filter_orthogonality(model):
     """Per-kernel filter orthogonality of every layer of `model`.
 

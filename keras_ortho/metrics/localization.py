@@ -12,7 +12,7 @@ import dataclasses
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_float_in_range
 from keras_ortho.metrics._features import label_array
@@ -22,7 +22,7 @@ BOX_COMPONENTS = ("largest", "all")
 EMPTY_BOX = (-1, -1, -1, -1)
 
 
-@keras_ortho_export
+@register_serializable
 def bounding_boxes(maps, threshold=0.2, component="largest"):
     """The box around the thresholded part of each map.
 
@@ -104,7 +104,7 @@ def _largest_components(masks):
     return largest
 
 
-@keras_ortho_export
+@register_serializable
 def box_iou(boxes, ground_truth):
     """Intersection over union of paired boxes, in inclusive pixel coordinates.
 
@@ -179,7 +179,7 @@ class LocalizationScore:
     predicted_classes: np.ndarray
 
 
-@keras_ortho_export
+@register_serializable
 def localization_score(
     model,
     images,

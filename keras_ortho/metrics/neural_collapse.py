@@ -4,7 +4,7 @@ distance of class vectors to a simplex equiangular tight frame (ETF)."""
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_positive_float
 from keras_ortho.metrics._features import class_index
@@ -13,7 +13,7 @@ from keras_ortho.metrics._features import feature_matrix
 from keras_ortho.metrics._features import to_float
 
 
-@keras_ortho_export
+@register_serializable
 def class_means(features, labels, centred=True):
     """The mean feature of each class present, in sorted label order.
 
@@ -46,7 +46,7 @@ def _class_means(features, index, num_classes):
     return sums / ops.expand_dims(counts, -1)
 
 
-@keras_ortho_export
+@register_serializable
 def within_class_variability(features, labels, rcond=None):
     """NC1: within-class covariance measured against the between-class one.
 
@@ -105,7 +105,7 @@ def within_class_variability(features, labels, rcond=None):
     return to_float(ops.sum(ops.square(scaled))) / features.shape[0]
 
 
-@keras_ortho_export
+@register_serializable
 def etf_distance(class_vectors):
     """Distance of `C` class vectors to a simplex equiangular tight frame.
 

@@ -6,7 +6,7 @@ import dataclasses
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_float_in_range
@@ -52,7 +52,7 @@ class SubselectionCurve:
         return float(area / (2.0 * span))
 
 
-@keras_ortho_export
+@register_serializable
 def feature_subselection_curve(
     features,
     labels,

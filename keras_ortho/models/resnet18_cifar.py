@@ -1,11 +1,11 @@
 """ResNet-18 with a CIFAR stem: 3x3 stride-1 convolution and no max-pool."""
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_int
 from keras_ortho.models import _blocks
 
 
-@keras_ortho_export
+@register_serializable
 def resnet18_cifar(
     num_classes=10,
     input_shape=(32, 32, 3),

@@ -2,12 +2,12 @@
 
 import keras
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_int
 from keras_ortho.models import _blocks
 
 
-@keras_ortho_export
+@register_serializable
 def resnet_cifar(
     depth=56,
     num_classes=10,

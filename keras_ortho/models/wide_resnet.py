@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
 from keras_ortho.models import _blocks
@@ -40,7 +40,7 @@ def _wide_block(x, filters, strides, dropout, initializer, regularizer, name):
     return keras.layers.Add(name=f"{name}_add")([residual, shortcut])
 
 
-@keras_ortho_export
+@register_serializable
 def wide_resnet(
     depth=28,
     width=10,

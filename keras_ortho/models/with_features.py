@@ -2,7 +2,7 @@
 
 import keras
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._model_graph import find_features
 from keras_ortho._model_graph import layer_position
 
@@ -10,7 +10,7 @@ LOGITS = "logits"
 FEATURES = "features"
 
 
-@keras_ortho_export
+@register_serializable
 def with_features(model, feature_layer=None):
     """Returns a model with outputs `{"logits": ..., "features": ...}`.
 
@@ -82,7 +82,7 @@ def with_features(model, feature_layer=None):
     )
 
 
-@keras_ortho_export
+@register_serializable
 def feature_targets(y):
     """The targets of a `with_features` model from labels passed once.
 
@@ -99,7 +99,7 @@ def feature_targets(y):
     return {LOGITS: y, FEATURES: y}
 
 
-@keras_ortho_export
+@register_serializable
 class FeatureOutputsModel(keras.Model):
     """A classifier with its features as a second output, for any model.
 

@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_non_negative_float
 
@@ -24,7 +24,7 @@ def _validate_exclusions(exclude):
     return tuple(exclude)
 
 
-@keras_ortho_export
+@register_serializable
 class CoupledWeightDecaySGD(keras.optimizers.SGD):
     """SGD with momentum, Nesterov and L2 weight decay exactly as `torch.optim.SGD`.
 

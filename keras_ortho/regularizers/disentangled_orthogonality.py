@@ -3,7 +3,7 @@ correlations as separately weighted terms."""
 
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._ops import l2_normalize
 from keras_ortho._validation import validate_bool
@@ -72,7 +72,7 @@ def correlation_magnitudes(correlations, power):
     return ops.power(ops.abs(correlations), power)
 
 
-@keras_ortho_export
+@register_serializable
 def disentangled_orthogonality(
     kernel,
     diagonal_weight=1.0,
@@ -127,7 +127,7 @@ def _disentangled_orthogonality(
     return diagonal_weight * diagonal_term(matrix) + correlation_weight * correlation
 
 
-@keras_ortho_export
+@register_serializable
 class DisentangledOrthogonality(FunctionRegularizer):
     """Disentangled (strict) orthogonality regularizer: filter norms and filter
     correlations as separately weighted terms.

@@ -1,12 +1,12 @@
 """Double soft orthogonality (DSO): soft orthogonality on both Grams."""
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho.regularizers._base import FunctionRegularizer
 from keras_ortho.regularizers.soft_orthogonality import soft_orthogonality
 
 
-@keras_ortho_export
+@register_serializable
 def double_soft_orthogonality(kernel, kernel_layout="auto"):
     """Double soft orthogonality of a kernel, unweighted.
 
@@ -32,7 +32,7 @@ def double_soft_orthogonality(kernel, kernel_layout="auto"):
     return 2.0 * smaller + float(abs(fan_in - filters))
 
 
-@keras_ortho_export
+@register_serializable
 class DoubleSoftOrthogonality(FunctionRegularizer):
     """Double soft orthogonality regularizer (DSO).
 

@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._ops import l2_normalize
 from keras_ortho._validation import validate_choice
@@ -19,7 +19,7 @@ def _validated_options(reduction, gram):
     }
 
 
-@keras_ortho_export
+@register_serializable
 def mutual_coherence(kernel, reduction="max", gram="filters", kernel_layout="auto"):
     """Mutual coherence of a kernel, unweighted.
 
@@ -61,7 +61,7 @@ def _mutual_coherence(kernel, kernel_layout, reduction, gram):
     return ops.sum(abs_cosines) / float(max(count * (count - 1) // 2, 1))
 
 
-@keras_ortho_export
+@register_serializable
 class MutualCoherence(FunctionRegularizer):
     """Mutual coherence regularizer (MC): the largest filter-pair |cosine|.
 

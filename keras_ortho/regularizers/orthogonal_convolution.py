@@ -5,7 +5,7 @@ import numbers
 
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import canonical_kernel
 from keras_ortho._ops import safe_norm
 from keras_ortho._validation import validate_choice
@@ -56,7 +56,7 @@ def _strides_per_dimension(stride, spatial_rank):
     return stride
 
 
-@keras_ortho_export
+@register_serializable
 def orthogonal_convolution(kernel, stride=1, padding="paper", kernel_layout="auto"):
     """Orthogonal-convolution distance of a kernel, unweighted.
 
@@ -123,7 +123,7 @@ def _orthogonal_convolution(kernel, kernel_layout, stride, padding):
     return safe_norm(correlations - target)
 
 
-@keras_ortho_export
+@register_serializable
 class OrthogonalConvolution(FunctionRegularizer):
     """Orthogonal convolution regularizer (OCNN): `factor * ||Conv(K, K) - I_r0||_F`.
 

@@ -6,7 +6,7 @@ import numbers
 
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
@@ -115,7 +115,7 @@ def _num_excluded_pairs(num_excluded, target_rank, fan_in, num_filters):
     return min(num_excluded, math.comb(num_filters, 2))
 
 
-@keras_ortho_export
+@register_serializable
 def relaxed_orthogonality(
     kernel,
     target_rank=None,
@@ -202,7 +202,7 @@ def _relaxed_orthogonality(
     return diagonal_weight * diagonal_term(matrix) + correlation_weight * correlation
 
 
-@keras_ortho_export
+@register_serializable
 class RelaxedOrthogonality(FunctionRegularizer):
     """Relaxed orthogonality regularizer: the disentangled measure without the
     `k` largest filter correlations.

@@ -2,7 +2,7 @@
 
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._ops import gram_minus_identity
 from keras_ortho._validation import validate_bool
@@ -19,7 +19,7 @@ def _validated_options(gram, squared):
     }
 
 
-@keras_ortho_export
+@register_serializable
 def soft_orthogonality(kernel, gram="filters", squared=True, kernel_layout="auto"):
     """Soft orthogonality of a kernel, unweighted.
 
@@ -62,7 +62,7 @@ def _soft_orthogonality(kernel, kernel_layout, gram, squared):
     return value if squared else ops.sqrt(value)
 
 
-@keras_ortho_export
+@register_serializable
 class SoftOrthogonality(FunctionRegularizer):
     """Soft orthogonality regularizer (SO): `factor * ||W^T W - I||_F^2`.
 

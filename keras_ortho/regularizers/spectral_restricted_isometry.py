@@ -3,7 +3,7 @@
 import numpy as np
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._ops import l2_normalize
 from keras_ortho._ops import safe_norm
@@ -50,7 +50,7 @@ def _residual_gram_product(matrix, vector, side):
     return product - vector
 
 
-@keras_ortho_export
+@register_serializable
 def spectral_restricted_isometry(
     kernel,
     power_iterations=2,
@@ -139,7 +139,7 @@ def _spectral_restricted_isometry(
     return safe_norm(residual)
 
 
-@keras_ortho_export
+@register_serializable
 class SpectralRestrictedIsometry(FunctionRegularizer):
     """Spectral restricted isometry property regularizer (SRIP).
 

@@ -4,7 +4,7 @@ then step decay at fixed epochs."""
 import keras
 from keras import ops
 
-from keras_ortho._export import keras_ortho_export
+from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
 from keras_ortho._validation import validate_positive_float
@@ -25,7 +25,7 @@ def _validate_milestones(milestones):
     return milestones
 
 
-@keras_ortho_export
+@register_serializable
 class WarmupMultiStepDecay(keras.optimizers.schedules.LearningRateSchedule):
     """A linear warm-up over the first epochs, then the rate times `decay` at
     each milestone epoch.
