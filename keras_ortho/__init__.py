@@ -14,3 +14,18 @@ from keras_ortho import recipes
 from keras_ortho import regularizers
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "callbacks",
+    "constraints",
+    "data",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "plots",
+    "recipes",
+    "regularizers",
+]

@@ -2,4 +2,8 @@
 
 from keras_ortho.callbacks.orthogonality_monitor import OrthogonalityMonitor
 from keras_ortho.callbacks.regularizer_schedule import RegularizerSchedule
-from keras_ortho.callbacks.regularizer_schedule import srip_step_schedule
+
+__all__ = [
+    "OrthogonalityMonitor",
+    "RegularizerSchedule",
+]

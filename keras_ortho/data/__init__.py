@@ -9,3 +9,15 @@ from keras_ortho.data.tfds_datasets import load_cifar10
 from keras_ortho.data.tfds_datasets import load_cifar100
 from keras_ortho.data.tfds_datasets import load_svhn
 from keras_ortho.data.tiny_imagenet import load_tiny_imagenet
+
+__all__ = [
+    "DATASET_NAMES",
+    "Dataset",
+    "demo_subset_path",
+    "load_cifar10",
+    "load_cifar10_jpeg",
+    "load_cifar100",
+    "load_dataset",
+    "load_svhn",
+    "load_tiny_imagenet",
+]

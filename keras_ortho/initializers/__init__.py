@@ -2,3 +2,8 @@
 
 from keras_ortho.initializers.delta_orthogonal import DeltaOrthogonal
 from keras_ortho.initializers.orthogonal_filters import OrthogonalFilters
+
+__all__ = [
+    "DeltaOrthogonal",
+    "OrthogonalFilters",
+]

@@ -7,3 +7,12 @@ from keras_ortho.layers.mix_with_partners import MixWithPartners
 from keras_ortho.layers.rand_augment import RandAugment
 from keras_ortho.layers.random_horizontal_flip import RandomHorizontalFlip
 from keras_ortho.layers.random_pad_crop import RandomPadCrop
+
+__all__ = [
+    "Cutout",
+    "FixedClassifier",
+    "MixWithPartners",
+    "RandAugment",
+    "RandomHorizontalFlip",
+    "RandomPadCrop",
+]

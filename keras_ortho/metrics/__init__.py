@@ -32,3 +32,34 @@ from keras_ortho.metrics.neural_collapse import etf_distance
 from keras_ortho.metrics.neural_collapse import within_class_variability
 from keras_ortho.metrics.subselection import SubselectionCurve
 from keras_ortho.metrics.subselection import feature_subselection_curve
+
+__all__ = [
+    "ExpectedCalibrationError",
+    "FilterOrthogonality",
+    "LocalizationScore",
+    "OPLStatistics",
+    "OperatorSpectrum",
+    "ReliabilityDiagram",
+    "SubselectionCurve",
+    "bounding_boxes",
+    "box_iou",
+    "brier_score",
+    "circular_convolution_singular_values",
+    "class_activation_maps",
+    "class_means",
+    "convolution_singular_values",
+    "convolution_spectra",
+    "effective_rank",
+    "etf_distance",
+    "expected_calibration_error",
+    "feature_subselection_curve",
+    "filter_orthogonality",
+    "inter_class_separability",
+    "intra_class_compactness",
+    "localization_score",
+    "maximum_calibration_error",
+    "negative_log_likelihood",
+    "opl_statistics",
+    "reliability_diagram",
+    "within_class_variability",
+]

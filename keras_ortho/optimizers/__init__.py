@@ -2,3 +2,8 @@
 
 from keras_ortho.optimizers import schedules
 from keras_ortho.optimizers.coupled_weight_decay_sgd import CoupledWeightDecaySGD
+
+__all__ = [
+    "CoupledWeightDecaySGD",
+    "schedules",
+]

@@ -11,3 +11,12 @@ from keras_ortho.plots.gram_matrices import plot_gram_matrices
 from keras_ortho.plots.reliability_diagram import plot_reliability_diagram
 from keras_ortho.plots.subselection_curves import plot_subselection_curves
 from keras_ortho.plots.training_history import plot_training_history
+
+__all__ = [
+    "plot_cam_overlays",
+    "plot_cosine_histograms",
+    "plot_gram_matrices",
+    "plot_reliability_diagram",
+    "plot_subselection_curves",
+    "plot_training_history",
+]

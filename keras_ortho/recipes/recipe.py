@@ -133,7 +133,7 @@ class Recipe:
         os_blocks: the number of OS feature blocks.
         os_weight: the weight of the OS loss in the total loss.
         regularizer_factor: the kernel regularizer's factor; `None` uses the
-            method's default (`keras_ortho.recipes.DEFAULT_FACTORS`).
+            method's default (`keras_ortho.recipes.methods.DEFAULT_FACTORS`).
         srip_schedule: whether SRIP's factor follows Bansal et al.'s step
             schedule (`keras_ortho.callbacks.RegularizerSchedule.srip`).
         fixed_init: the `FixedClassifier` class-vector sampler.

@@ -25,3 +25,23 @@ from keras_ortho.regularizers.spectral_restricted_isometry import (
 from keras_ortho.regularizers.spectral_restricted_isometry import (
     spectral_restricted_isometry,
 )
+
+__all__ = [
+    "SRIP",
+    "DisentangledOrthogonality",
+    "DoubleSoftOrthogonality",
+    "MutualCoherence",
+    "OrthogonalConvolution",
+    "OrthogonalityRegularizer",
+    "RelaxedOrthogonality",
+    "SoftOrthogonality",
+    "SpectralRestrictedIsometry",
+    "attach",
+    "disentangled_orthogonality",
+    "double_soft_orthogonality",
+    "mutual_coherence",
+    "orthogonal_convolution",
+    "relaxed_orthogonality",
+    "soft_orthogonality",
+    "spectral_restricted_isometry",
+]

@@ -4,6 +4,7 @@ import pytest
 
 from keras_ortho import callbacks
 from keras_ortho import regularizers
+from keras_ortho.callbacks.regularizer_schedule import srip_step_schedule
 from tests import toolkit
 from tests.conftest import BACKEND
 from tests.regularizers import reference
@@ -24,7 +25,7 @@ def _reference_multiplier(one_based_epoch, first=20):
 
 
 def test_srip_step_schedule_matches_the_reference_code():
-    schedule = callbacks.srip_step_schedule()
+    schedule = srip_step_schedule()
     for epoch in range(200):
         want = 0.01 * _reference_multiplier(epoch + 1)
         assert schedule(epoch, 0.01) == pytest.approx(want, rel=1e-12), epoch
@@ -36,7 +37,7 @@ def test_srip_step_schedule_matches_the_reference_code():
 
 
 def test_srip_thresholds_are_parameters():
-    imagenet = callbacks.srip_step_schedule(epochs=(30, 50, 70, 120))
+    imagenet = srip_step_schedule(epochs=(30, 50, 70, 120))
     for epoch in range(150):
         want = 2.0 * _reference_multiplier(epoch + 1, first=30)
         assert imagenet(epoch, 2.0) == pytest.approx(want, rel=1e-12), epoch
@@ -267,7 +268,7 @@ def test_invalid_arguments(kwargs, error, match):
 )
 def test_invalid_srip_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
-        callbacks.srip_step_schedule(**kwargs)
+        srip_step_schedule(**kwargs)
     with pytest.raises(error, match=match):
         callbacks.RegularizerSchedule.srip(**kwargs)
 

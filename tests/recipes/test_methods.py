@@ -7,9 +7,9 @@ from keras_ortho import losses
 from keras_ortho import regularizers
 from keras_ortho.recipes import METHOD_NAMES
 from keras_ortho.recipes import get_recipe
-from keras_ortho.recipes import method_components
-from keras_ortho.recipes import method_label
 from keras_ortho.recipes import parse_methods
+from keras_ortho.recipes.methods import method_components
+from keras_ortho.recipes.methods import method_label
 
 
 def test_method_names_cover_the_issue():

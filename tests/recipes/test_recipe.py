@@ -1,9 +1,9 @@
 import pytest
 
-from keras_ortho.recipes import PRESETS
 from keras_ortho.recipes import RECIPE_NAMES
 from keras_ortho.recipes import Recipe
 from keras_ortho.recipes import get_recipe
+from keras_ortho.recipes.presets import PRESETS
 
 
 def test_opl_cifar100_matches_the_reference():

@@ -13,10 +13,10 @@ from keras_ortho.recipes import RECIPE_NAMES
 from keras_ortho.recipes import compare
 from keras_ortho.recipes import format_table
 from keras_ortho.recipes import get_recipe
-from keras_ortho.recipes import make_optimizer
 from keras_ortho.recipes import train
 from keras_ortho.recipes._batches import EpochShuffledBatches
 from keras_ortho.recipes.training import augmentation_layers
+from keras_ortho.recipes.training import make_optimizer
 from tests.toolkit import to_numpy
 
 BACKEND = keras.backend.backend()

@@ -3,3 +3,7 @@
 from keras_ortho.optimizers.schedules.warmup_multi_step_decay import (
     WarmupMultiStepDecay,
 )
+
+__all__ = [
+    "WarmupMultiStepDecay",
+]
