@@ -81,7 +81,7 @@ def _einsum_axes(equation, rank, name="kernel_layout"):
     return summed, kept
 
 
-def _resolve_layout(rank, kernel_layout):
+def resolve_layout(rank, kernel_layout):
     kernel_layout = validate_kernel_layout(kernel_layout)
     if is_einsum_layout(kernel_layout):
         _einsum_axes(kernel_layout, rank)
@@ -119,7 +119,7 @@ def canonical_kernel(kernel, kernel_layout="auto"):
             "Invalid `kernel`: expected a weight of rank 2 (Dense) to 5 "
             f"(Conv3D). Received: kernel of shape {tuple(kernel.shape)}"
         )
-    layout = _resolve_layout(rank, kernel_layout)
+    layout = resolve_layout(rank, kernel_layout)
     if is_einsum_layout(layout):
         return ops.expand_dims(_einsum_matrix(kernel, layout), 0)
     if layout == "dense":

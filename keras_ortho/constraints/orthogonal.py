@@ -2,18 +2,16 @@
 matrices with orthonormal columns (or rows), applied after every step."""
 
 import math
-import sys
-import weakref
 
 import keras
 from keras import ops
 
 from keras_ortho._export import register_serializable
-from keras_ortho._kernel_matrix import _resolve_layout
 from keras_ortho._kernel_matrix import filter_groups
 from keras_ortho._kernel_matrix import kernel_from_filter_groups
+from keras_ortho._kernel_matrix import resolve_layout
 from keras_ortho._kernel_matrix import validate_kernel_layout
-from keras_ortho._model_graph import find_kernel
+from keras_ortho._model_graph import KernelLayouts
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_positive_float
@@ -25,8 +23,6 @@ DEFAULT_BJORCK_STEPS = 3
 # With r = min(fan_in, filters), the bound overestimates sigma_max by at most
 # r^(1 / 2^(GRAM_SQUARINGS + 2)): 1.025 for r = 576.
 GRAM_SQUARINGS = 5
-# How far up the call stack the trainer's `train_step` is looked for.
-_MAX_FRAMES = 30
 # Guards the logarithms of a zero kernel's norms; any positive tiny value works.
 _TINY = 1e-30
 
@@ -48,27 +44,7 @@ def resolve_kernel_layout(kernel, kernel_layout, name):
             "keras_ortho.constraints.attach, which reads the layout from "
             "each layer."
         )
-    return _resolve_layout(rank, kernel_layout)
-
-
-def _model_training(variable):
-    """The model whose training step is applying constraints to `variable`
-    (the `self` of the Keras trainer's `train_step`), or `None`."""
-    frame = sys._getframe(2)
-    for _ in range(_MAX_FRAMES):
-        if frame is None:
-            return None
-        holder = frame.f_locals.get("self")
-        if isinstance(holder, keras.Model) and frame.f_code.co_name == "train_step":
-            return holder
-        frame = frame.f_back
-    return None
-
-
-def _layout_in(model, variable):
-    """The layout of `variable` as the kernel of a layer of `model`, or `None`."""
-    found = find_kernel(model, variable)
-    return None if found is None else found[1].kernel_layout
+    return resolve_layout(rank, kernel_layout)
 
 
 def _transpose(matrices):
@@ -291,8 +267,7 @@ class Orthogonal(keras.constraints.Constraint):
         self.bjorck_steps = validate_int(bjorck_steps, "bjorck_steps", minimum=0)
         self.gain = validate_positive_float(gain, "gain")
         self.kernel_layout = validate_kernel_layout(kernel_layout)
-        # Layouts found for "auto": id(variable) -> (weakref, layout).
-        self._found_layouts = {}
+        self._kernel_layouts = KernelLayouts()
 
     def __call__(self, w):
         layout = self.kernel_layout
@@ -309,15 +284,10 @@ class Orthogonal(keras.constraints.Constraint):
     def _layout_of(self, variable):
         """The layout of a kernel of rank 3 to 5 under `"auto"`: that of the
         layer holding it in the model `fit` is training."""
-        found = self._found_layouts.get(id(variable))
-        if found is not None and found[0]() is variable:
-            return found[1]
-        model = _model_training(variable)
-        layout = None if model is None else _layout_in(model, variable)
+        layout = self._kernel_layouts.layout(variable, type(self).__name__)
         if layout is None:
             # Raises the error that asks for `kernel_layout`.
             resolve_kernel_layout(variable, "auto", type(self).__name__)
-        self._found_layouts[id(variable)] = (weakref.ref(variable), layout)
         return layout
 
     def get_config(self):

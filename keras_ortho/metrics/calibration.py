@@ -27,7 +27,7 @@ from keras_ortho._validation import validate_int
 _PROBABILITY_FLOOR = 1e-7
 
 
-def _validate_num_bins(num_bins):
+def validate_num_bins(num_bins):
     return validate_int(num_bins, "num_bins", minimum=1)
 
 
@@ -73,7 +73,7 @@ def _sample_weights(sample_weight, labels):
     return ops.reshape(weight, (-1,))
 
 
-def _bin_totals(y_true, y_pred, num_bins, sample_weight=None, from_logits=False):
+def bin_totals(y_true, y_pred, num_bins, sample_weight=None, from_logits=False):
     """Per-bin `(count, sum of confidence, sum of correct)`, each float32 `(M,)`.
 
     Sums are weighted by `sample_weight`. Works under `jit` on every backend.
@@ -142,7 +142,7 @@ class ReliabilityDiagram:
 
 def _check_common(num_bins, from_logits):
     validate_bool(from_logits, "from_logits")
-    return _validate_num_bins(num_bins)
+    return validate_num_bins(num_bins)
 
 
 @register_serializable
@@ -176,7 +176,8 @@ def expected_calibration_error(
     Example:
 
     ```python
-    probs = model.predict(x_test)
+    y_test = np.array([0, 1, 2, 1])
+    probs = keras.ops.softmax(np.random.randn(4, 3))  # e.g. model.predict(x_test)
     ece = keras_ortho.metrics.expected_calibration_error(y_test, probs)
     ```
 
@@ -185,7 +186,7 @@ def expected_calibration_error(
         Neural Networks", ICML 2017 (equal-width bins, M = 15).
     """
     num_bins = _check_common(num_bins, from_logits)
-    totals = _bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
+    totals = bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
     return _calibration_gaps(*totals)[2]
 
 
@@ -214,6 +215,8 @@ def maximum_calibration_error(
     Example:
 
     ```python
+    y_test = np.array([0, 1, 2, 1])
+    probs = keras.ops.softmax(np.random.randn(4, 3))
     mce = keras_ortho.metrics.maximum_calibration_error(y_test, probs)
     ```
 
@@ -222,7 +225,7 @@ def maximum_calibration_error(
         Probabilities Using Bayesian Binning", AAAI 2015; Guo et al., 2017.
     """
     num_bins = _check_common(num_bins, from_logits)
-    totals = _bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
+    totals = bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
     gaps, occupied, _ = _calibration_gaps(*totals)
     return float(gaps[occupied].max()) if occupied.any() else 0.0
 
@@ -249,6 +252,10 @@ def reliability_diagram(
     Example:
 
     ```python
+    import matplotlib.pyplot as plt
+
+    y_test = np.random.randint(0, 3, 100)
+    probs = keras.ops.softmax(np.random.randn(100, 3))
     diagram = keras_ortho.metrics.reliability_diagram(y_test, probs, num_bins=10)
     centres = (diagram.bin_edges[:-1] + diagram.bin_edges[1:]) / 2
     plt.bar(centres, diagram.accuracy, width=0.1)
@@ -261,7 +268,7 @@ def reliability_diagram(
     num_bins = _check_common(num_bins, from_logits)
     count, confidence_sum, correct_sum = (
         np.asarray(ops.convert_to_numpy(t), dtype="float64")
-        for t in _bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
+        for t in bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
     )
     safe_count = np.where(count > 0, count, 1.0)
     return ReliabilityDiagram(
@@ -297,6 +304,7 @@ def negative_log_likelihood(y_true, y_pred, from_logits=False, sample_weight=Non
     Example:
 
     ```python
+    y_test, logits = np.array([0, 1, 2, 1]), np.random.randn(4, 3)
     nll = keras_ortho.metrics.negative_log_likelihood(y_test, logits, from_logits=True)
     ```
 
@@ -345,6 +353,8 @@ def brier_score(y_true, y_pred, from_logits=False, sample_weight=None):
     Example:
 
     ```python
+    y_test = np.array([0, 1, 2, 1])
+    probs = keras.ops.softmax(np.random.randn(4, 3))
     brier = keras_ortho.metrics.brier_score(y_test, probs)
     ```
 

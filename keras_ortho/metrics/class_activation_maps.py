@@ -84,7 +84,18 @@ def class_activation_maps(
     Example:
 
     ```python
-    maps = keras_ortho.metrics.class_activation_maps(model, images)
+    import matplotlib.pyplot as plt
+
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4),
+        ]
+    )
+    images = np.random.rand(2, 16, 16, 3)
+    maps = keras_ortho.metrics.class_activation_maps(model, images)  # (2, 16, 16)
     plt.imshow(maps[0], cmap="jet")
     ```
 
@@ -94,7 +105,7 @@ def class_activation_maps(
         R. R. Selvaraju et al., "Grad-CAM: Visual Explanations from Deep
         Networks via Gradient-based Localization", ICCV 2017.
     """
-    maps, _ = _maps_and_predictions(
+    maps, _ = maps_and_predictions(
         model,
         images,
         class_indices,
@@ -107,7 +118,7 @@ def class_activation_maps(
     return maps
 
 
-def _maps_and_predictions(
+def maps_and_predictions(
     model,
     images,
     class_indices,

@@ -5,8 +5,8 @@ from keras import ops
 
 from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_bool
-from keras_ortho.metrics.calibration import _bin_totals
-from keras_ortho.metrics.calibration import _validate_num_bins
+from keras_ortho.metrics.calibration import bin_totals
+from keras_ortho.metrics.calibration import validate_num_bins
 
 
 @register_serializable
@@ -38,11 +38,16 @@ class ExpectedCalibrationError(keras.metrics.Metric):
     Example:
 
     ```python
+    model = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(4, activation="softmax")]
+    )
     model.compile(
         optimizer="adam",
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy", keras_ortho.metrics.ExpectedCalibrationError()],
     )
+    x, y = np.random.rand(64, 8), np.random.randint(0, 4, 64)
+    model.fit(x, y, verbose=0).history["ece"]
     ```
 
     Reference:
@@ -52,7 +57,7 @@ class ExpectedCalibrationError(keras.metrics.Metric):
 
     def __init__(self, num_bins=15, from_logits=False, name="ece", dtype=None):
         super().__init__(name=name, dtype=dtype)
-        self.num_bins = _validate_num_bins(num_bins)
+        self.num_bins = validate_num_bins(num_bins)
         self.from_logits = validate_bool(from_logits, "from_logits")
         self.bin_count = self._bin_variable("bin_count")
         self.bin_confidence_sum = self._bin_variable("bin_confidence_sum")
@@ -64,7 +69,7 @@ class ExpectedCalibrationError(keras.metrics.Metric):
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        count, confidence_sum, correct_sum = _bin_totals(
+        count, confidence_sum, correct_sum = bin_totals(
             y_true, y_pred, self.num_bins, sample_weight, self.from_logits
         )
         self.bin_count.assign_add(count)

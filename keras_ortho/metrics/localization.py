@@ -16,7 +16,7 @@ from keras_ortho._export import register_serializable
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_float_in_range
 from keras_ortho.metrics._features import label_array
-from keras_ortho.metrics.class_activation_maps import _maps_and_predictions
+from keras_ortho.metrics.class_activation_maps import maps_and_predictions
 
 BOX_COMPONENTS = ("largest", "all")
 EMPTY_BOX = (-1, -1, -1, -1)
@@ -44,7 +44,9 @@ def bounding_boxes(maps, threshold=0.2, component="largest"):
     Example:
 
     ```python
-    boxes = keras_ortho.metrics.bounding_boxes(maps, threshold=0.2)
+    maps = np.zeros((1, 8, 8))
+    maps[0, 2:5, 3:7] = 1.0  # e.g. class_activation_maps(model, images)
+    boxes = keras_ortho.metrics.bounding_boxes(maps, threshold=0.2)  # [[3, 2, 6, 4]]
     ```
 
     Reference:
@@ -224,6 +226,16 @@ def localization_score(
     Example:
 
     ```python
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4),
+        ]
+    )
+    images, labels = np.random.rand(4, 16, 16, 3), np.array([0, 1, 2, 3])
+    boxes = np.array([[0, 0, 7, 7], [4, 4, 15, 15], [2, 0, 9, 12], [0, 8, 15, 15]])
     score = keras_ortho.metrics.localization_score(model, images, boxes, labels)
     print(score.gt_known_accuracy, score.top1_accuracy)
     ```
@@ -236,7 +248,7 @@ def localization_score(
     threshold = validate_float_in_range(threshold, "threshold", 0, 1)
     iou_threshold = validate_float_in_range(iou_threshold, "iou_threshold", 0, 1)
     labels = label_array(labels, len(images)).astype("int64")
-    maps, predicted = _maps_and_predictions(
+    maps, predicted = maps_and_predictions(
         model, images, labels, method, True, True, classifier_layer, batch_size
     )
     boxes = bounding_boxes(maps, threshold=threshold, component=component)

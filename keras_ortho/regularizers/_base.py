@@ -1,21 +1,12 @@
 """The base class every kernel-orthogonality regularizer derives from."""
 
-import sys
-import weakref
-
 import keras
 from keras import ops
 
 from keras_ortho._kernel_matrix import canonical_kernel
 from keras_ortho._kernel_matrix import validate_kernel_layout
-from keras_ortho._model_graph import find_kernel
+from keras_ortho._model_graph import KernelLayouts
 from keras_ortho._validation import validate_non_negative_float
-
-# Keras calls a weight's regularizer from here, on the variable or, in a
-# stateless scope (JAX's traced train step), on its current value.
-_REGULARIZATION_LOSSES = keras.Layer._get_regularization_losses.__code__
-# How far up the stack the call from Keras is looked for.
-_MAX_FRAMES = 8
 
 
 class OrthogonalityRegularizer(keras.regularizers.Regularizer):
@@ -56,8 +47,7 @@ class OrthogonalityRegularizer(keras.regularizers.Regularizer):
         self.factor = factor
         self.initial_factor = None
         self.kernel_layout = validate_kernel_layout(kernel_layout)
-        # Layouts found for "auto": id(variable) -> (weakref, layout).
-        self._found_layouts = {}
+        self._kernel_layouts = KernelLayouts()
 
     @property
     def factor(self):
@@ -81,31 +71,8 @@ class OrthogonalityRegularizer(keras.regularizers.Regularizer):
     def _layout_of(self, kernel):
         """The layout of the layer kernel Keras is regularizing, found from
         the layer that holds it; `"conv"` for a kernel passed directly."""
-        # TensorFlow and torch pass the variable itself: a layout found once is
-        # reused without looking at the call stack again.
-        found = self._found_layouts.get(id(kernel))
-        if found is not None and found[0]() is kernel:
-            return found[1]
-        variable, holder = _variable_being_regularized()
-        if variable is None:
-            return "conv"
-        found = self._found_layouts.get(id(variable))
-        if found is not None and found[0]() is variable:
-            return found[1]
-        located = find_kernel(holder, variable)
-        if located is None:
-            raise ValueError(
-                f"{type(self).__name__}(kernel_layout='auto') cannot tell how "
-                f"kernel {variable.path!r} of shape {tuple(variable.shape)} is "
-                "stored: it is not the kernel of a Dense, EinsumDense, Conv, "
-                "Conv*Transpose, DepthwiseConv or SeparableConv layer. Pass "
-                "`kernel_layout=`: 'conv' (*spatial, in, out), 'conv_transpose' "
-                "(*spatial, out, in), 'depthwise' (*spatial, in, multiplier) or "
-                "an EinsumDense equation such as 'abc,cde->abde'."
-            )
-        layout = located[1].kernel_layout
-        self._found_layouts[id(variable)] = (weakref.ref(variable), layout)
-        return layout
+        layout = self._kernel_layouts.layout(kernel, type(self).__name__)
+        return "conv" if layout is None else layout
 
     def penalty(self, kernel):
         """The unweighted penalty of a float32 `kernel`: a float32 scalar."""
@@ -133,20 +100,6 @@ class OrthogonalityRegularizer(keras.regularizers.Regularizer):
     def __repr__(self):
         options = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({options})"
-
-
-def _variable_being_regularized():
-    """`(variable, layer)` when Keras is calling the regularizer for the
-    weight `variable` of `layer` (`Layer._get_regularization_losses`; the
-    layer may be a model holding it at any depth), else `(None, None)`."""
-    frame = sys._getframe(2)
-    for _ in range(_MAX_FRAMES):
-        if frame is None:
-            break
-        if frame.f_code is _REGULARIZATION_LOSSES:
-            return frame.f_locals.get("variable"), frame.f_locals.get("self")
-        frame = frame.f_back
-    return None, None
 
 
 class FunctionRegularizer(OrthogonalityRegularizer):
