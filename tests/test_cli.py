@@ -1,10 +1,15 @@
 import csv
 import json
+import subprocess
+import sys
+import textwrap
 
 import keras
 import pytest
 
-from keras_ortho import cli
+import keras_ortho_cli as cli
+from keras_ortho.recipes import methods
+from keras_ortho.recipes import presets
 
 BACKEND = keras.backend.backend()
 TINY = ["--train-size", "64", "--test-size", "40", "--batch-size", "16"]
@@ -96,3 +101,73 @@ def test_distribution_options_set_the_recipe():
         ["train", "--distribution", "data_parallel", "--no-synchronized-batch-norm"]
     )
     assert not cli._recipe_from(arguments).synchronized_batch_norm
+
+
+# The modules a `keras-ortho --help` must not import: Keras, every backend and
+# the keras_ortho package (whose import imports Keras).
+HEAVY_MODULES = ("keras", "tensorflow", "jax", "torch", "keras_ortho")
+
+
+@pytest.mark.parametrize(
+    "argv, status",
+    [
+        (["--help"], 0),
+        (["train", "--help"], 0),
+        (["compare", "--help"], 0),
+        (["report", "--help"], 0),
+        (["train", "--recipe", "unknown"], 2),
+    ],
+)
+def test_help_and_option_errors_import_no_keras(argv, status, tmp_path):
+    # The console script as installed (pyproject's [project.scripts]), run in
+    # a fresh interpreter that then lists the heavy modules it imported; from
+    # an empty directory, so that no build metadata in the checkout shadows
+    # the installed entry point.
+    code = f"""
+        import importlib.metadata
+        import sys
+
+        [script] = importlib.metadata.entry_points(
+            group="console_scripts", name="keras-ortho"
+        )
+        sys.argv = ["keras-ortho", *{argv!r}]
+        try:
+            script.load()()
+        except SystemExit as exit:
+            status = exit.code
+        heavy = {HEAVY_MODULES!r}
+        imported = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
+        print("status", status, "imported", imported, file=sys.stderr)
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"status {status} imported []" in result.stderr, result.stderr[-2000:]
+
+
+def test_help_lists_the_library_names(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert ", ".join(methods.METHOD_NAMES) in help_text
+    assert all(name in help_text for name in presets.RECIPE_NAMES)
+
+
+def test_the_name_lists_are_the_library_mappings():
+    # `keras_ortho/_names.py` lists the names; the library maps each to what
+    # it stands for, in the same order.
+    assert tuple(presets.PRESETS) == presets.RECIPE_NAMES
+    mapped_in_order = (
+        methods.CROSS_ENTROPY,
+        *methods.FEATURE_LOSSES,
+        *methods.KERNEL_REGULARIZERS,
+        *methods.KERNEL_CONSTRAINTS,
+        *methods.HEADS,
+    )
+    assert mapped_in_order == methods.METHOD_NAMES
+    assert cli._NAMES.METHOD_NAMES == methods.METHOD_NAMES

@@ -46,6 +46,27 @@ def test_import_needs_no_optional_extra():
     _run_python(_without_optional_modules("import keras_ortho"))
 
 
+def test_every_module_imports_without_optional_extras():
+    # Also the modules `import keras_ortho` does not reach: the report writer,
+    # the private helpers and the console script.
+    _run_python(
+        _without_optional_modules(
+            """
+            import importlib
+            import pkgutil
+
+            import keras_ortho
+            import keras_ortho_cli
+
+            for module in pkgutil.walk_packages(
+                keras_ortho.__path__, "keras_ortho."
+            ):
+                importlib.import_module(module.name)
+            """
+        )
+    )
+
+
 def test_plot_without_matplotlib_names_the_extra():
     stdout = _run_python(
         _without_optional_modules(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import keras_ortho_cli as cli
 from keras_ortho import callbacks
-from keras_ortho import cli
 from keras_ortho import data
 from keras_ortho import layers
 from keras_ortho import metrics

@@ -3,6 +3,7 @@
 import dataclasses
 import os
 
+from keras_ortho._names import DATASET_NAMES
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_optional_path
 from keras_ortho.data.cifar10_jpeg import demo_subset_path
@@ -11,15 +12,6 @@ from keras_ortho.data.tfds_datasets import load_cifar10
 from keras_ortho.data.tfds_datasets import load_cifar100
 from keras_ortho.data.tfds_datasets import load_svhn
 from keras_ortho.data.tiny_imagenet import load_tiny_imagenet
-
-DATASET_NAMES = (
-    "cifar10",
-    "cifar100",
-    "svhn",
-    "tiny_imagenet",
-    "cifar10_jpeg",
-    "cifar10_subset",
-)
 
 _FOLDER_LOADERS = {
     "cifar10": load_cifar10,

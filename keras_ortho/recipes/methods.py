@@ -9,6 +9,7 @@ import keras
 from keras_ortho import constraints
 from keras_ortho import losses
 from keras_ortho import regularizers
+from keras_ortho._names import METHOD_NAMES
 from keras_ortho.callbacks import RegularizerSchedule
 from keras_ortho.layers import FixedClassifier
 
@@ -26,13 +27,6 @@ KERNEL_REGULARIZERS = {
 # Hard orthogonality: the Björck projection on every kernel after each step.
 KERNEL_CONSTRAINTS = {"orth": constraints.Orthogonal}
 HEADS = ("fixed",)
-METHOD_NAMES = (
-    CROSS_ENTROPY,
-    *FEATURE_LOSSES,
-    *KERNEL_REGULARIZERS,
-    *KERNEL_CONSTRAINTS,
-    *HEADS,
-)
 
 # The factor each kernel regularizer gets unless a recipe sets one. SRIP
 # (1e-2) and OCNN (0.1) are their reference code's defaults; the others have

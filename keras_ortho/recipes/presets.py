@@ -1,6 +1,7 @@
 """The paper presets: the reference recipes of OPL, SRIP, the fixed classifier
 and OS, plus the small offline `demo`."""
 
+from keras_ortho._names import RECIPE_NAMES
 from keras_ortho._validation import validate_choice
 from keras_ortho.recipes.recipe import Recipe
 
@@ -117,8 +118,6 @@ PRESETS = {
         lr_decay=0.2,
     ),
 }
-
-RECIPE_NAMES = tuple(PRESETS)
 
 
 def get_recipe(name, **overrides):

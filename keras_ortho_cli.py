@@ -1,6 +1,12 @@
 """The `keras-ortho` console script: `keras-ortho train ...`, `keras-ortho
 compare ...`, `keras-ortho report RUN_DIR`.
 
+A module of its own, outside the `keras_ortho` package: importing anything in
+`keras_ortho` runs its `__init__`, which imports Keras and the backend (seconds,
+and TensorFlow's log lines) to register every object for `load_model`. Help and
+malformed options need none of that, so the parser imports only the standard
+library, and a command imports keras_ortho when it runs.
+
 Each subcommand is a function `_add_<name>_command(subparsers)` that declares
 its options and sets `handler`, a function of the parsed arguments returning
 the exit status; adding a subcommand is one more such function and one line
@@ -8,21 +14,29 @@ in `build_parser`.
 """
 
 import argparse
+import importlib.util
 import os
 import sys
 
-from keras_ortho import recipes
-from keras_ortho.data import DATASET_NAMES
-from keras_ortho.data import load_dataset
-from keras_ortho.recipes.results import RESULTS_CSV
-from keras_ortho.recipes.results import RESULTS_JSON
-from keras_ortho.report import write_report
-
 DEFAULT_RUNS_DIR = "runs"
+
+
+def _load_names():
+    """`keras_ortho/_names.py`, executed on its own: the dataset, preset and
+    method names, without importing the `keras_ortho` package."""
+    package = importlib.util.find_spec("keras_ortho")
+    path = os.path.join(package.submodule_search_locations[0], "_names.py")
+    spec = importlib.util.spec_from_file_location("keras_ortho._names", path)
+    names = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(names)
+    return names
+
+
+_NAMES = _load_names()
 
 # Command-line option -> Recipe field, for the settings every subcommand shares.
 _RECIPE_OPTIONS = (
-    ("--dataset", "dataset", str, f"dataset: {', '.join(DATASET_NAMES)}"),
+    ("--dataset", "dataset", str, f"dataset: {', '.join(_NAMES.DATASET_NAMES)}"),
     ("--epochs", "epochs", int, "training epochs"),
     ("--batch-size", "batch_size", int, "images per step"),
     ("--learning-rate", "learning_rate", float, "base learning rate"),
@@ -56,7 +70,7 @@ def _add_recipe_options(parser):
     parser.add_argument(
         "--recipe",
         default="demo",
-        choices=recipes.RECIPE_NAMES,
+        choices=_NAMES.RECIPE_NAMES,
         help="the preset to start from (default: demo)",
     )
     parser.add_argument("--data-dir", default=None, help="local copy of the dataset")
@@ -86,6 +100,8 @@ def _add_recipe_options(parser):
 def _recipe_from(arguments, **changes):
     """The recipe the options describe; invalid settings exit with status 2
     and the validation message, as argparse does for malformed options."""
+    from keras_ortho import recipes
+
     overrides = {
         field: getattr(arguments, field)
         for _, field, _, _ in _RECIPE_OPTIONS
@@ -108,7 +124,11 @@ def _verbose(arguments):
 
 
 def _report(results, run_dir):
-    print(recipes.format_table(results))
+    from keras_ortho.recipes import format_table
+    from keras_ortho.recipes.results import RESULTS_CSV
+    from keras_ortho.recipes.results import RESULTS_JSON
+
+    print(format_table(results))
     print(
         f"\nResults: {os.path.join(run_dir, RESULTS_JSON)}, "
         f"{os.path.join(run_dir, RESULTS_CSV)}"
@@ -116,6 +136,8 @@ def _report(results, run_dir):
 
 
 def _train(arguments):
+    from keras_ortho import recipes
+
     changes = {} if arguments.method is None else {"methods": arguments.method}
     recipe = _recipe_from(arguments, **changes)
     run_dir = _run_dir(arguments, recipe)
@@ -127,6 +149,8 @@ def _train(arguments):
 
 
 def _compare(arguments):
+    from keras_ortho import recipes
+
     recipe = _recipe_from(arguments)
     try:
         methods = [recipes.parse_methods(m) for m in arguments.methods]
@@ -157,7 +181,7 @@ def _add_train_command(subparsers):
         "--method",
         default=None,
         help="comma-separated methods, e.g. opl,so (default: the recipe's); "
-        f"from {', '.join(recipes.METHOD_NAMES)}",
+        f"from {', '.join(_NAMES.METHOD_NAMES)}",
     )
     parser.set_defaults(handler=_train, parser=parser)
 
@@ -197,7 +221,7 @@ def _add_report_command(subparsers):
     parser.add_argument(
         "--dataset",
         default=None,
-        choices=DATASET_NAMES,
+        choices=_NAMES.DATASET_NAMES,
         help="dataset of the test images (default: the one in results.json)",
     )
     parser.add_argument("--data-dir", default=None, help="local copy of the dataset")
@@ -211,6 +235,9 @@ def _add_report_command(subparsers):
 
 
 def _write_report(arguments):
+    from keras_ortho.data import load_dataset
+    from keras_ortho.report import write_report
+
     dataset = None
     if arguments.dataset is not None:
         dataset = load_dataset(arguments.dataset, data_dir=arguments.data_dir)
