@@ -133,8 +133,8 @@ def test_help_and_option_errors_import_no_keras(argv, status, tmp_path):
         sys.argv = ["keras-ortho", *{argv!r}]
         try:
             script.load()()
-        except SystemExit as exit:
-            status = exit.code
+        except SystemExit as stop:
+            status = stop.code
         heavy = {HEAVY_MODULES!r}
         imported = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
         print("status", status, "imported", imported, file=sys.stderr)
