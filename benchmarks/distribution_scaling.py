@@ -22,6 +22,12 @@ share the same cores, so the figures check the mechanics, not the speed:
     KERAS_BACKEND=jax python benchmarks/distribution_scaling.py \\
         --virtual-devices 4 --depth 8 --steps 3 --batch-size 32
 
+Across processes (several hosts), start the script once per process with
+the backend's cluster variables set (`KERAS_DISTRIBUTION_*` on JAX,
+`TF_CONFIG` on TensorFlow; docs/recipes/distributed_training.md): it then
+measures once, on every device of every process, and process 0 prints the
+figure; the one-device reference comes from a run without the variables.
+
 The GPU model, backend and library versions are printed with every figure.
 """
 
@@ -103,22 +109,30 @@ def available_devices():
 
 
 def measure(args, recipe, devices):
+    import _timing
     import keras
     import throughput
 
     from keras_ortho import recipes
 
-    if devices > 1:
+    if devices is None:  # every device of every process of the cluster
+        recipe = recipe.replace(distribution="data_parallel")
+    elif devices > 1:
         recipe = recipe.replace(distribution="data_parallel", devices=devices)
     dataset = throughput.random_dataset(
         recipe, recipe.batch_size * args.steps, args.seed
     )
-    clock = throughput.StepClock(args.steps)
+    # The second of two epochs, as throughput.py times it.
+    clock = _timing.EpochClock(timed_epoch=1)
     keras.backend.clear_session()
     with tempfile.TemporaryDirectory() as run_dir:
-        recipes.train(recipe, run_dir, dataset=dataset, verbose=0, callbacks=[clock])
+        run = recipes.train(
+            recipe, run_dir, dataset=dataset, verbose=0, callbacks=[clock]
+        )
+    devices = run.results["replicas"]
     return {
         "devices": devices,
+        "processes": run.results["processes"],
         "per_device_batch": recipe.batch_size // devices,
         "seconds": clock.seconds,
         "images_per_second": recipe.batch_size * args.steps / clock.seconds,
@@ -134,6 +148,8 @@ def main(argv=None):
 
     from keras_ortho import recipes
     from keras_ortho._distribute import DATA_PARALLEL_BACKENDS
+    from keras_ortho._distribute import cluster_processes
+    from keras_ortho._distribute import data_parallelism
 
     if keras.backend.backend() not in DATA_PARALLEL_BACKENDS:
         sys.exit(
@@ -150,6 +166,23 @@ def main(argv=None):
     info["virtual_devices"] = args.virtual_devices
     _timing.print_environment(info)
     results = []
+    if cluster_processes() > 1:
+        if args.devices is not None or args.virtual_devices is not None:
+            sys.exit("A cluster run uses every device of every process.")
+        result = measure(args, recipe, None)
+        # Process 0 reports; a multi-worker TensorFlow strategy must come
+        # before any other TensorFlow work, so no one-device run precedes it.
+        if data_parallelism("data_parallel").is_chief:
+            print(
+                f"{recipe.name} ({'+'.join(recipe.methods)}), global batch "
+                f"{recipe.batch_size}, {result['devices']} device(s) in "
+                f"{result['processes']} processes: "
+                f"{result['images_per_second']:,.0f} images/s ({args.steps} "
+                f"steps in {result['seconds']:.2f} s), {info['backend']}"
+            )
+            if args.json:
+                _timing.write_results(args.json, info, [result])
+        return
     for devices in device_counts(args.devices, available_devices()):
         if recipe.batch_size % devices:
             print(f"{devices} devices: skipped, {recipe.batch_size} does not split")

@@ -2,8 +2,9 @@
 engines differ per backend, and `keras.ops` has no collective operations.
 
 - Data-parallel training (`data_parallelism`): `keras.distribution.DataParallel`
-  on JAX, `tf.distribute.MirroredStrategy` on TensorFlow; Keras has no engine
-  on torch.
+  on JAX (over several processes after `keras.distribution.initialize()`),
+  `tf.distribute.MirroredStrategy` on TensorFlow (`MultiWorkerMirroredStrategy`
+  when `TF_CONFIG` describes several workers); Keras has no engine on torch.
 - Replicas under `tf.distribute`: each normalises with its shard's
   BatchNormalization statistics unless synchronized (`batch_norm_statistics`),
   and each reads its own copy of every seed generator's state, which needs a
@@ -53,6 +54,9 @@ class DataParallelism:
             multi-process run (0, the chief, writes the run's files).
         process_count: the processes that feed the replicas, each its own
             `1 / process_count` share of every global batch.
+        engine_shards_input: whether every process reads the global batches
+            and the engine keeps its share (`tf.distribute` workers), rather
+            than each process passing only its own rows (JAX, `ProcessShare`).
     """
 
     engine: str
@@ -61,6 +65,7 @@ class DataParallelism:
     xla: bool = True
     process_index: int = 0
     process_count: int = 1
+    engine_shards_input: bool = False
 
     @property
     def is_chief(self):
@@ -108,7 +113,7 @@ def data_parallelism(distribution, devices=None, synchronized_batch_norm=True):
                 "Invalid value for argument `devices`: a multi-process run "
                 f"({NUM_PROCESSES_VARIABLE}="
                 f"{os.environ[NUM_PROCESSES_VARIABLE]}) trains on every device "
-                "of every process. Received: devices={devices}"
+                f"of every process. Received: devices={devices}"
             )
         if not synchronized_batch_norm:
             raise ValueError(
@@ -120,30 +125,39 @@ def data_parallelism(distribution, devices=None, synchronized_batch_norm=True):
                 "with KERAS_BACKEND='jax'"
             )
         return _jax_data_parallelism(devices)
-    _refuse_tensorflow_workers()
+    workers = _tensorflow_cluster_size()
+    if workers > 1:
+        if devices is not None:
+            raise ValueError(
+                "Invalid value for argument `devices`: a multi-worker run "
+                f"(TF_CONFIG describes {workers} workers) trains on every "
+                f"device of every worker. Received: devices={devices}"
+            )
+        return _tensorflow_multi_worker_parallelism()
     return _tensorflow_data_parallelism(devices)
+
+
+def cluster_processes():
+    """How many processes the environment's cluster describes for the active
+    backend's engine (Keras' `KERAS_DISTRIBUTION_NUM_PROCESSES` on JAX, the
+    workers of `TF_CONFIG` on TensorFlow); 1 without one."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        return _jax_cluster_size()
+    if backend == "tensorflow":
+        return max(_tensorflow_cluster_size(), 1)
+    return 1
 
 
 def _jax_cluster_size():
     return int(os.environ.get(NUM_PROCESSES_VARIABLE) or 1)
 
 
-def _refuse_tensorflow_workers():
+def _tensorflow_cluster_size():
+    """The workers (the chief included) of the `TF_CONFIG` cluster, if any:
+    the tasks that `MultiWorkerMirroredStrategy` trains on."""
     cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
-    workers = sum(len(tasks) for tasks in cluster.values())
-    if workers > 1:
-        raise ValueError(
-            "Invalid value for argument `distribution`: TF_CONFIG describes "
-            f"a cluster of {workers} tasks, and the recipes train on one "
-            "TensorFlow host only (tf.distribute.MirroredStrategy); "
-            "MultiWorkerMirroredStrategy is not wired into the recipes. "
-            "Train on several hosts with KERAS_BACKEND=jax and "
-            f"{NUM_PROCESSES_VARIABLE}, KERAS_DISTRIBUTION_JOB_ADDRESSES and "
-            "KERAS_DISTRIBUTION_PROCESS_ID set "
-            "(docs/recipes/distributed_training.md), or unset TF_CONFIG. "
-            f"Received: distribution='data_parallel' with TF_CONFIG cluster "
-            f"{cluster}"
-        )
+    return sum(len(cluster.get(job, ())) for job in ("chief", "worker"))
 
 
 def _first_devices(available, devices):
@@ -217,6 +231,92 @@ def _mirrored_strategy(device_names):
     return tf.distribute.MirroredStrategy(list(device_names))
 
 
+@functools.cache
+def multi_worker_mirrored_strategy():
+    """The process's `tf.distribute.MultiWorkerMirroredStrategy`, over the
+    workers of `TF_CONFIG`, all GPUs of this worker (its CPU where there is
+    none).
+
+    One per process: the strategy configures the process's collective
+    operations, which TensorFlow allows once, before its first operation.
+    """
+    import tensorflow as tf
+
+    # Dtypes that TensorFlow's collective all-reduce sums across workers.
+    collective_dtypes = (tf.bfloat16, tf.float16, tf.float32, tf.float64)
+    collective_dtypes += (tf.int32, tf.int64)
+
+    class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+        """Reduces as Keras 3 asks, where the multi-worker strategy refuses
+        (keras-team/keras#20585): a structure leaf by leaf, as
+        `MirroredStrategy` does (Keras reduces a whole input batch before the
+        first step, for its shapes and dtypes), in float32 for dtypes the
+        collectives do not sum (uint8 images), and per-replica scalars (the
+        step's metrics, which Keras reduces "along axis 0") across replicas.
+        """
+
+        def reduce(self, reduce_op, value, axis):
+            parent = super()
+
+            def reduce_leaf(leaf):
+                local = self.experimental_local_results(leaf)[0]
+                leaf_axis = None if local.shape.rank == 0 else axis
+                if local.dtype in collective_dtypes:
+                    return parent.reduce(reduce_op, leaf, leaf_axis)
+                as_float = self.run(lambda v: tf.cast(v, tf.float32), (leaf,))
+                reduced = parent.reduce(reduce_op, as_float, leaf_axis)
+                return tf.cast(reduced, local.dtype)
+
+            return tf.nest.map_structure(reduce_leaf, value)
+
+    try:
+        return MultiWorkerMirroredStrategy()
+    except RuntimeError as error:
+        if "program startup" not in str(error):
+            raise
+        raise ValueError(
+            "Invalid value for argument `distribution`: a multi-worker run "
+            "(TF_CONFIG describes several workers) starts "
+            "tf.distribute.MultiWorkerMirroredStrategy, which TensorFlow "
+            "allows only before the process's first TensorFlow operation, "
+            "and this process has already run one. Start the run in a fresh "
+            "process (keras-ortho train), or call keras_ortho.recipes.train "
+            "before any other TensorFlow work. Received: "
+            "distribution='data_parallel' with TF_CONFIG="
+            f"{os.environ.get('TF_CONFIG')}"
+        ) from None
+
+
+def tensorflow_worker_index(strategy):
+    """This worker's place in the cluster of `strategy`, the chief first (as
+    TensorFlow numbers them); 0 without a cluster."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return 0
+    if resolver.task_type == "chief":
+        return 0
+    has_chief = "chief" in resolver.cluster_spec().jobs
+    return resolver.task_id + int(has_chief)
+
+
+def _tensorflow_multi_worker_parallelism():
+    strategy = multi_worker_mirrored_strategy()
+    on_cpus = "CPU" in strategy.extended.worker_devices[0]
+    return DataParallelism(
+        "tf.distribute.MultiWorkerMirroredStrategy",
+        strategy.num_replicas_in_sync,
+        strategy.scope,
+        xla=not on_cpus,
+        process_index=tensorflow_worker_index(strategy),
+        process_count=_tensorflow_cluster_size(),
+        # Keras passes each worker's batches to
+        # `experimental_distribute_dataset`: every worker reads the same
+        # seeded global batch, splits it into one part per replica of the
+        # cluster and keeps its own (TensorFlow's DATA sharding).
+        engine_shards_input=True,
+    )
+
+
 def _tensorflow_data_parallelism(devices):
     strategy = mirrored_strategy(devices)
     replicas = strategy.num_replicas_in_sync
@@ -268,17 +368,21 @@ class ReplicaSeeds(keras.callbacks.Callback):
     Each replica reads its own copy of a `keras.random.SeedGenerator`'s state
     and the copies start equal, so every replica would draw the same crops,
     flips and dropout masks for its shard as the others. The copy of replica
-    `r` moves `r * 2**32` draws ahead, a stream no run exhausts. Replica 0
-    keeps the single-device stream.
+    `r` moves `r * 2**32` draws ahead, a stream no run exhausts; `r` counts
+    the replicas of every worker of a multi-worker run. Replica 0 keeps the
+    single-device stream.
     """
 
     def on_epoch_begin(self, epoch, logs=None):
+        strategy = self.model.distribute_strategy
+        local_replicas = len(strategy.extended.worker_devices)
+        first_replica = tensorflow_worker_index(strategy) * local_replicas
         for layer in walk_layers(self.model):
             for value in vars(layer).values():
                 if isinstance(value, keras.random.SeedGenerator):
-                    # `values`: the per-replica copies of a MirroredVariable.
+                    # `values`: this worker's copies of a MirroredVariable.
                     copies = getattr(value.state.value, "values", ())
-                    for replica, copy in enumerate(copies):
+                    for replica, copy in enumerate(copies, first_replica):
                         copy.assign_add([0, replica << 32])
 
 

@@ -3,6 +3,7 @@
 import os
 
 from keras_ortho import data as ortho_data
+from keras_ortho._distribute import data_parallelism
 from keras_ortho.recipes.methods import method_label
 from keras_ortho.recipes.methods import parse_methods
 from keras_ortho.recipes.results import write_results
@@ -14,8 +15,9 @@ def compare(recipe, methods, run_dir, dataset=None, data_dir=None, verbose="auto
 
     Each run lives in `run_dir/<method label>` (e.g. `run_dir/opl+so`) with
     its own backup, so an interrupted comparison resumes where it stopped;
-    the collected results go to `run_dir/results.json` and `results.csv`.
-    The dataset is loaded once.
+    the collected results go to `run_dir/results.json` and `results.csv`,
+    written by the chief alone in a multi-process run (as `train` writes
+    each run's files). The dataset is loaded once.
 
     Args:
         recipe: a `keras_ortho.recipes.Recipe`.
@@ -51,6 +53,10 @@ def compare(recipe, methods, run_dir, dataset=None, data_dir=None, verbose="auto
             f"methods={methods!r}"
         )
     combinations = [parse_methods(m) for m in methods]
+    # The engine `train` uses; it also says which process is the chief.
+    parallelism = data_parallelism(
+        recipe.distribution, recipe.devices, recipe.synchronized_batch_norm
+    )
     if dataset is None:
         dataset = ortho_data.load_dataset(recipe.dataset, data_dir=data_dir)
     results = []
@@ -62,5 +68,6 @@ def compare(recipe, methods, run_dir, dataset=None, data_dir=None, verbose="auto
             verbose=verbose,
         )
         results.append(run.results)
-    write_results(results, run_dir)
+    if parallelism.is_chief:
+        write_results(results, run_dir)
     return results

@@ -156,8 +156,9 @@ class Recipe:
             variables set (`KERAS_DISTRIBUTION_NUM_PROCESSES`,
             `KERAS_DISTRIBUTION_JOB_ADDRESSES`,
             `KERAS_DISTRIBUTION_PROCESS_ID`), the run spans every device of
-            every process (`keras.distribution.initialize()`); a TensorFlow
-            `TF_CONFIG` cluster is refused.
+            every process (`keras.distribution.initialize()`); on
+            TensorFlow, with a `TF_CONFIG` cluster of several workers, every
+            device of every worker (`MultiWorkerMirroredStrategy`).
         devices: with `"data_parallel"`, how many of this host's devices to
             use (the first ones); `None` uses all. Must divide `batch_size`.
         synchronized_batch_norm: whether BatchNormalization normalises with

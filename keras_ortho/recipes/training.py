@@ -376,7 +376,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     validation_data = _validation_data(splits, recipe, components, dataset.num_classes)
     # Full validation batches split evenly among the devices.
     validation_batch_size = batches.batch_size
-    if parallelism.process_count > 1:
+    if parallelism.process_count > 1 and not parallelism.engine_shards_input:
         shares = (parallelism.process_index, parallelism.process_count)
         batches = ProcessShare(batches, *shares)
         if validation_data is not None:

@@ -46,23 +46,27 @@ WEIGHT_ATOL = 2e-5
 LOSS_RTOL = 1e-5
 
 
-def demo(**changes):
-    """The demo recipe at test size: ResNet-8, CE + OPL + SO, two epochs of
-    four steps of 16 real CIFAR-10 images, a new learning rate after the
-    first."""
+def demo_changes(**changes):
+    """The demo recipe's settings at test size: ResNet-8, CE + OPL + SO, two
+    epochs of four steps of 16 real CIFAR-10 images, a new learning rate
+    after the first (JSON, for the recipe of a subprocess)."""
     small = {
         "methods": "opl,so",
         "train_size": 64,
         "test_size": 40,
         "batch_size": 16,
-        "lr_milestones": (1,),
+        "lr_milestones": [1],
         "jit_compile": BACKEND == "jax",
     }
     if BACKEND == "tensorflow":
         # Under tf.distribute each replica draws its own crops and flips for
         # its shard, not the single-device draws for the global batch.
         small.update(crop_padding=0, horizontal_flip=False)
-    return get_recipe("demo", **{**small, **changes})
+    return {**small, **changes}
+
+
+def demo(**changes):
+    return get_recipe("demo", **demo_changes(**changes))
 
 
 def _outcome(run, run_dir):
@@ -146,15 +150,16 @@ def test_the_saved_model_is_the_trained_one_and_loads_anywhere(runs):
     assert saved["replicas"] == DEVICES
 
 
-# Each process of a multi-process run: the demo recipe with the changes given
-# as JSON, on the devices of the process, then JAX's orderly shutdown.
+# Each process of a multi-process JAX run, in its own directory (its "host"):
+# `compare` with one method, on the devices of the process, then JAX's
+# orderly shutdown.
 PROCESS_SCRIPT = """
 import json, sys
 import jax
 from keras_ortho.data import load_dataset
-from keras_ortho.recipes import get_recipe, train
+from keras_ortho.recipes import compare, get_recipe
 recipe = get_recipe("demo", **json.loads(sys.argv[1]))
-train(recipe, sys.argv[2], load_dataset("cifar10_subset"), verbose=0)
+compare(recipe, ["opl,so"], "uninterrupted", load_dataset("cifar10_subset"), verbose=0)
 jax.distributed.shutdown()
 """
 PROCESS_TIMEOUT = 240
@@ -166,27 +171,24 @@ def _free_local_port():
         return probe.getsockname()[1]
 
 
-def _run_processes(count, devices_per_process, changes, run_dir):
-    """Runs the recipe in `count` local processes that form one JAX cluster
-    on 127.0.0.1; every wait is bounded."""
-    common = {
-        **os.environ,
-        "KERAS_BACKEND": "jax",
-        "XLA_FLAGS": (f"--xla_force_host_platform_device_count={devices_per_process}"),
-        "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{_free_local_port()}",
-        "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count),
-    }
-    arguments = [sys.executable, "-c", PROCESS_SCRIPT, json.dumps(changes), run_dir]
-    processes = [
-        subprocess.Popen(
-            arguments,
-            env={**common, "KERAS_DISTRIBUTION_PROCESS_ID": str(index)},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+def _run_cluster(changes, launches, tmp_path):
+    """Runs each `(script, environment)` of `launches` with the recipe
+    changes in a local process of its own, process `i` in `tmp_path/host_i`,
+    all at once; every wait is bounded. Returns the hosts' directories."""
+    hosts = [tmp_path / f"host_{index}" for index in range(len(launches))]
+    processes = []
+    for host, (script, environment) in zip(hosts, launches, strict=True):
+        host.mkdir()
+        processes.append(
+            subprocess.Popen(
+                [sys.executable, "-c", script, json.dumps(changes)],
+                cwd=host,
+                env={**os.environ, **environment},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         )
-        for index in range(count)
-    ]
     try:
         outputs = [p.communicate(timeout=PROCESS_TIMEOUT)[0] for p in processes]
     finally:
@@ -194,34 +196,57 @@ def _run_processes(count, devices_per_process, changes, run_dir):
             process.kill()
     for process, output in zip(processes, outputs, strict=True):
         assert process.returncode == 0, output[-3000:]
+    return hosts
+
+
+def _saved_weights(path):
+    return [to_numpy(w) for w in keras.saving.load_model(path).weights]
+
+
+def _check_only_the_chief_writes(hosts):
+    """The chief writes the run's and the comparison's files; the other
+    process only what it needs to resume (its backup, removed at the end, and
+    its log, the chief's), in its own folder. Returns the chief's log."""
+    chief, other = (host / "uninterrupted" for host in hosts)
+    chief_log = (chief / "opl+so" / "history.csv").read_text()
+    assert sorted(os.listdir(chief)) == ["opl+so", "results.csv", "results.json"]
+    assert os.listdir(other) == ["opl+so"]
+    assert os.listdir(other / "opl+so") == ["process_1"]
+    assert os.listdir(other / "opl+so" / "process_1") == ["history.csv"]
+    assert (other / "opl+so" / "process_1" / "history.csv").read_text() == chief_log
+    return chief_log
 
 
 @pytest.mark.skipif(BACKEND != "jax", reason="multi-process JAX (gloo on CPUs)")
 def test_two_processes_train_as_one_device(runs, tmp_path):
-    recipe = demo(distribution="data_parallel")
-    changes = {
-        "methods": "opl,so",
-        **{k: recipe.to_dict()[k] for k in ("train_size", "test_size", "batch_size")},
-        "lr_milestones": list(recipe.lr_milestones),
-        "jit_compile": True,
-        "distribution": "data_parallel",
-    }
-    _run_processes(2, 2, changes, str(tmp_path))
+    port = _free_local_port()
+    launches = [
+        (
+            PROCESS_SCRIPT,
+            {
+                "KERAS_BACKEND": "jax",
+                "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+                "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+                "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
+                "KERAS_DISTRIBUTION_PROCESS_ID": str(index),
+            },
+        )
+        for index in range(2)
+    ]
+    changes = demo_changes(distribution="data_parallel")
+    hosts = _run_cluster(changes, launches, tmp_path)
     one = runs["one_device"]
-    saved = keras.saving.load_model(tmp_path / "model.keras")
-    for got, want in zip(saved.weights, one["weights"], strict=True):
-        np.testing.assert_allclose(to_numpy(got), want, rtol=0, atol=WEIGHT_ATOL)
-    [results] = json.loads((tmp_path / "results.json").read_text())
+    chief = hosts[0] / "uninterrupted"
+    weights = _saved_weights(chief / "opl+so" / "model.keras")
+    for got, want in zip(weights, one["weights"], strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=WEIGHT_ATOL)
+    [results] = json.loads((chief / "results.json").read_text())
     assert (results["processes"], results["replicas"]) == (2, 2 * 2)
     for key in ("test_accuracy", "feature_s", "feature_d", "ece"):
         np.testing.assert_allclose(
             results[key], one["results"][key], rtol=1e-4, atol=1e-6
         )
-    # Process 0 writes the run's files; process 1 only its log (the same
-    # one) and its backup, which the end of training removed.
-    chief_log = (tmp_path / "history.csv").read_text()
-    assert (tmp_path / "process_1" / "history.csv").read_text() == chief_log
-    assert sorted(os.listdir(tmp_path / "process_1")) == ["history.csv"]
+    chief_log = _check_only_the_chief_writes(hosts)
     assert chief_log.splitlines()[0] == one["csv"][0]
 
 
@@ -232,13 +257,128 @@ def test_a_multi_process_run_refuses_a_device_count(monkeypatch):
         data_parallelism("data_parallel", devices=2)
 
 
-@pytest.mark.skipif(BACKEND != "tensorflow", reason="TF_CONFIG")
-def test_tensorflow_refuses_a_cluster_of_workers(tmp_path, monkeypatch):
+# Each worker of a TensorFlow cluster, in its own directory (its "host"):
+# `compare` with one method, then a run interrupted at its second epoch and
+# resumed in the same process (the strategy is made once per process).
+WORKER_SCRIPT = """
+import json, sys
+import keras
+from keras_ortho.data import load_dataset
+from keras_ortho.recipes import compare, get_recipe, train
+
+class Interrupted(Exception):
+    pass
+
+class InterruptAtSecondEpoch(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 1:
+            raise Interrupted
+
+recipe = get_recipe("demo", **json.loads(sys.argv[1]))
+dataset = load_dataset("cifar10_subset")
+compare(recipe, ["opl,so"], "uninterrupted", dataset, verbose=0)
+keras.backend.clear_session(free_memory=False)
+try:
+    train(recipe, "resumed", dataset, verbose=0, callbacks=[InterruptAtSecondEpoch()])
+    sys.exit("the run was not interrupted")
+except Interrupted:
+    pass
+keras.backend.clear_session(free_memory=False)
+train(recipe, "resumed", dataset, verbose=0)
+"""
+
+
+# One process training the same 2 replicas with MirroredStrategy.
+REFERENCE_SCRIPT = """
+import json, sys
+import tensorflow as tf
+[cpu] = tf.config.list_physical_devices("CPU")
+two_cpus = [tf.config.LogicalDeviceConfiguration()] * 2
+tf.config.set_logical_device_configuration(cpu, two_cpus)
+from keras_ortho.data import load_dataset
+from keras_ortho.recipes import get_recipe, train
+recipe = get_recipe("demo", **json.loads(sys.argv[1]))
+train(recipe, "reference", load_dataset("cifar10_subset"), verbose=0)
+"""
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TF_CONFIG workers")
+def test_two_tensorflow_workers_train_as_one_process(tmp_path):
+    # MultiWorkerMirroredStrategy on CPUs runs one replica per worker: 2
+    # replicas of 8 images. The reference is one process with the same 2
+    # replicas (MirroredStrategy): the same shards, losses and updates; only
+    # the all-reduces cross processes, in another summation order (largest
+    # weight difference measured: 3.6e-7), hence the one-device tolerance.
+    # (Both 2-replica runs differ from one device by up to 5.4e-3 in this
+    # recipe, where 4 replicas differ by 6e-7: not the multi-worker engine.)
+    workers = [f"127.0.0.1:{_free_local_port()}" for _ in range(2)]
+    launches = [
+        (
+            WORKER_SCRIPT,
+            {
+                "KERAS_BACKEND": "tensorflow",
+                "TF_CONFIG": json.dumps(
+                    {
+                        "cluster": {"worker": workers},
+                        "task": {"type": "worker", "index": index},
+                    }
+                ),
+            },
+        )
+        for index in range(2)
+    ]
+    # The reference in a process of its own: two MirroredStrategy instances
+    # of different sizes cannot share one process (their collectives share
+    # group keys), and this one's is the 4-device strategy.
+    launches.append((REFERENCE_SCRIPT, {"KERAS_BACKEND": "tensorflow"}))
+    changes = demo_changes(distribution="data_parallel")
+    hosts = _run_cluster(changes, launches, tmp_path)
+    reference_dir = hosts[2] / "reference"
+    chief = hosts[0] / "uninterrupted"
+    weights = _saved_weights(chief / "opl+so" / "model.keras")
+    reference = _saved_weights(reference_dir / "model.keras")
+    for got, want in zip(weights, reference, strict=True):
+        np.testing.assert_allclose(got, want, rtol=0, atol=WEIGHT_ATOL)
+    [results] = json.loads((chief / "results.json").read_text())
+    [reference_results] = json.loads((reference_dir / "results.json").read_text())
+    assert results["engine"] == "tf.distribute.MultiWorkerMirroredStrategy"
+    assert (results["processes"], results["replicas"]) == (2, 2)
+    assert reference_results["replicas"] == 2
+    for key in ("test_accuracy", "feature_s", "feature_d", "ece"):
+        np.testing.assert_allclose(
+            results[key], reference_results[key], rtol=1e-4, atol=1e-6
+        )
+    chief_log = _check_only_the_chief_writes(hosts[:2])
+    # Interrupted after its first epoch, the resumed run ends as the
+    # uninterrupted one: the same weights, bit for bit, and log.
+    resumed = hosts[0] / "resumed"
+    assert (resumed / "history.csv").read_text() == chief_log
+    for got, want in zip(_saved_weights(resumed / "model.keras"), weights, strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TF_CONFIG workers")
+def test_tensorflow_workers_refuse_a_device_count(monkeypatch):
     cluster = {"worker": ["127.0.0.1:1", "127.0.0.1:2"]}
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster}))
+    with pytest.raises(ValueError, match="every device of every worker"):
+        data_parallelism("data_parallel", devices=2)
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="TF_CONFIG workers")
+def test_tensorflow_workers_need_a_fresh_process(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    tf.constant(0)  # this process has run TensorFlow
+    config = {
+        "cluster": {"worker": ["127.0.0.1:1", "127.0.0.1:2"]},
+        "task": {"type": "worker", "index": 0},
+    }
+    monkeypatch.setenv("TF_CONFIG", json.dumps(config))
     recipe = demo(distribution="data_parallel")
-    with pytest.raises(ValueError, match="KERAS_BACKEND=jax"):
-        train(recipe, tmp_path, synthetic_dataset(), verbose=0)
+    with pytest.raises(ValueError, match="Start the run in a fresh process"):
+        train(recipe, tmp_path / "run", synthetic_dataset(), verbose=0)
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.skipif(not DISTRIBUTED, reason="no engine on torch")
