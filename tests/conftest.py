@@ -2,9 +2,22 @@
 
 Virtual devices for the multi-device tests are created here, before any backend
 initialises: 8 CPU devices for JAX, 4 logical CPUs for TensorFlow.
+
+XLA compiles JAX code with LLVM's optimisation level 1 instead of 2: the
+suite's models are small and each step runs a few times, so compiling is most
+of its time on JAX. Level 1 halves the compile time of a CIFAR ResNet-8
+training step, and gives the same loss to the last bit and the same speed as
+level 2 on it and on VGG16 (measured on this CPU).
+
+On JAX, each test process also keeps the programs XLA compiled in a
+persistent compilation cache of its own, in a temporary folder removed at the
+end: tests that build the same model again (a resumed run, a reloaded model)
+load its compiled steps instead of compiling them anew.
 """
 
 import os
+import shutil
+import tempfile
 
 BACKEND = os.environ.get("KERAS_BACKEND", "tensorflow")
 MULTI_DEVICE_COUNT = {"jax": 8, "tensorflow": 4}.get(BACKEND, 1)
@@ -13,6 +26,7 @@ if BACKEND == "jax":
     os.environ["XLA_FLAGS"] = (
         os.environ.get("XLA_FLAGS", "")
         + f" --xla_force_host_platform_device_count={MULTI_DEVICE_COUNT}"
+        + " --xla_backend_optimization_level=1"
     )
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -32,6 +46,24 @@ if keras.backend.backend() != BACKEND:
         f"KERAS_BACKEND={BACKEND!r} but Keras runs {keras.backend.backend()!r}; "
         "check ~/.keras/keras.json and KERAS_HOME."
     )
+
+_compilation_cache_dir = None
+
+
+def pytest_configure(config):
+    global _compilation_cache_dir
+    if BACKEND == "jax":
+        import jax
+
+        _compilation_cache_dir = tempfile.mkdtemp(prefix="keras_ortho_xla_cache_")
+        jax.config.update("jax_compilation_cache_dir", _compilation_cache_dir)
+        # Steps and models take longer than this to compile, single ops less.
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.3)
+
+
+def pytest_unconfigure(config):
+    if _compilation_cache_dir is not None:
+        shutil.rmtree(_compilation_cache_dir, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

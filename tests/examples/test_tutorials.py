@@ -1,8 +1,9 @@
 """Every tutorial in examples/ runs to the end at toy size on this backend.
 
 Each runs in its own process, as a user runs it (`python examples/x.py`),
-with `KERAS_ORTHO_EXAMPLE_SIZE=toy` (one epoch on a few hundred images, the
-smallest model) and its pictures written to a temporary folder. The timeout
+with `KERAS_ORTHO_EXAMPLE_SIZE=toy` (one training step on 40 images, the
+smallest model) and its pictures written to a temporary folder. It gets the
+suite's XLA flags (conftest.py), but not its virtual devices. The timeout
 only stops a hung tutorial.
 """
 
@@ -33,8 +34,11 @@ def test_tutorial_runs_at_toy_size(tutorial, tmp_path):
         "MPLBACKEND": "Agg",
         "TF_CPP_MIN_LOG_LEVEL": "3",
     }
-    # The suite's virtual devices (conftest.py) are not the tutorial's.
-    environment.pop("XLA_FLAGS", None)
+    environment["XLA_FLAGS"] = " ".join(
+        flag
+        for flag in os.environ.get("XLA_FLAGS", "").split()
+        if not flag.startswith("--xla_force_host_platform_device_count")
+    )
     completed = subprocess.run(
         [sys.executable, str(EXAMPLES / tutorial), "--output-dir", str(tmp_path)],
         env=environment,
