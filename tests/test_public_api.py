@@ -102,8 +102,11 @@ PUBLIC_API = {
     "keras_ortho.optimizers.schedules": ["WarmupMultiStepDecay"],
     "keras_ortho.plots": [
         "plot_cam_overlays",
+        "plot_cosine_histogram_comparison",
         "plot_cosine_histograms",
+        "plot_filter_orthogonality",
         "plot_gram_matrices",
+        "plot_metric_bars",
         "plot_reliability_diagram",
         "plot_subselection_curves",
         "plot_training_history",

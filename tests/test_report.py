@@ -104,19 +104,20 @@ def test_report_of_a_tiny_run(tmp_path, dataset):
     _assert_valid_pngs(output, expected)
     assert sorted(_image_sources(output / report.INDEX_FILE)) == sorted(expected)
     html = (output / report.INDEX_FILE).read_text()
-    assert "<td>test images</td><td>30</td>" in html
-    assert "<td>ce</td><td>0.125</td>" in html
+    assert '<td class="text">Test images</td><td>30</td>' in html
+    assert '<td class="text">Test accuracy (%)</td><td>12.50</td>' in html
     assert "Notes" not in html
 
     # Each kernel's row: filter-Gram residual, then its operator spectrum.
     model = keras.saving.load_model(run_dir / report.MODEL_FILE, compile=False)
     spectra = metrics.convolution_spectra(model)
     assert [r.kernel_path for r in spectra] == ["conv/kernel", "classifier/kernel"]
-    for gram, spectrum in zip(
-        metrics.filter_orthogonality(model), spectra, strict=True
+    for index, (gram, spectrum) in enumerate(
+        zip(metrics.filter_orthogonality(model), spectra, strict=True), start=1
     ):
         size = "x".join(map(str, spectrum.spatial_shape)) or "-"
         cells = [
+            str(index),
             spectrum.kernel_path,
             f"{gram.so_residual:.4g}",
             f"{gram.mutual_coherence:.4g}",
@@ -125,8 +126,13 @@ def test_report_of_a_tiny_run(tmp_path, dataset):
             f"{spectrum.sigma_min:.4g}",
             f"{spectrum.stable_rank:.4g}",
         ]
-        assert "<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>" in html
-    assert "<th>sigma_max</th><th>sigma_min</th><th>stable rank</th>" in html
+        # The kernel path and input size are text, the rest numbers.
+        row = "".join(
+            f'<td class="text">{c}</td>' if column in (1, 4) else f"<td>{c}</td>"
+            for column, c in enumerate(cells)
+        )
+        assert f"<tr>{row}</tr>" in html
+    assert "<th>sigma max</th><th>sigma min</th><th>Stable rank</th>" in html
 
 
 def test_cli_reports_a_run_and_notes_what_is_missing(tmp_path, dataset, capsys):
@@ -152,7 +158,7 @@ def test_cli_reports_a_run_and_notes_what_is_missing(tmp_path, dataset, capsys):
     assert not (output / "class_activation_maps.png").exists()
     html = (output / report.INDEX_FILE).read_text()
     assert "No class activation maps" in html
-    assert "<td>test images</td><td>20</td>" in html
+    assert '<td class="text">Test images</td><td>20</td>' in html
 
 
 def test_comparison_directory_links_one_report_per_run(tmp_path):

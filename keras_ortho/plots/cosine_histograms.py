@@ -2,11 +2,10 @@
 different-class pairs."""
 
 import numpy as np
-from keras import ops
 
 from keras_ortho._validation import validate_int
-from keras_ortho.metrics._features import label_array
 from keras_ortho.plots._figure import figure_of
+from keras_ortho.plots._pair_cosines import pair_cosines
 
 
 def plot_cosine_histograms(
@@ -37,6 +36,7 @@ def plot_cosine_histograms(
     Example:
 
     ```python
+    test_features, y_test = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     figure = keras_ortho.plots.plot_cosine_histograms(test_features, y_test)
     ```
 
@@ -47,31 +47,14 @@ def plot_cosine_histograms(
     bins = validate_int(bins, "bins", minimum=1)
     max_samples = validate_int(max_samples, "max_samples", minimum=2)
     seed = validate_int(seed, "seed", minimum=0)
-    features = np.asarray(ops.convert_to_numpy(features), "float64")
-    if features.ndim != 2:
-        raise ValueError(
-            "Invalid `features`: expected a matrix (num_samples, feature_dim). "
-            f"Received: features of shape {features.shape}"
-        )
-    labels = label_array(labels, len(features))
-    if len(features) > max_samples:
-        chosen = np.sort(
-            np.random.default_rng(seed).permutation(len(features))[:max_samples]
-        )
-        features, labels = features[chosen], labels[chosen]
-    norms = np.linalg.norm(features, axis=1, keepdims=True)
-    unit = features / np.where(norms > 0, norms, 1.0)
-    cosines = unit @ unit.T
-    upper = np.triu(np.ones(cosines.shape, dtype=bool), k=1)
-    same = labels[:, None] == labels[None, :]
+    same, different = pair_cosines(features, labels, max_samples, seed)
 
     figure, ax = figure_of(ax, 5.5, 3.5)
     edges = np.linspace(-1.0, 1.0, bins + 1)
-    for mask, name, color in (
-        (upper & same, "same class", "tab:blue"),
-        (upper & ~same, "different class", "tab:orange"),
+    for values, name, color in (
+        (same, "same class", "tab:blue"),
+        (different, "different class", "tab:orange"),
     ):
-        values = cosines[mask]
         if values.size:
             ax.hist(
                 values,
