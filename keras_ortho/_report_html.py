@@ -58,7 +58,7 @@ _STYLE = (
     "padding:0.4em 1em}.notes h2{margin-top:0.4em}"
     "table{border-collapse:collapse;margin:0.5em 0 0.5em}"
     "td,th{border:1px solid #ddd;padding:0.25em 0.7em;text-align:right}"
-    "td.text,th:first-child{text-align:left}"
+    "td.text,th.text{text-align:left}"
     "th{background:#f3f3f3;font-weight:600}tr:nth-child(even) td{background:#fafafa}"
     ".caption{color:#555;font-size:0.9em;margin:0.2em 0 1em}"
     "figure{margin:0}img{max-width:100%}.table{overflow-x:auto}"
@@ -108,7 +108,16 @@ def _html_table(rows):
     if not rows:
         return "<p>(empty)</p>"
     columns = list(dict.fromkeys(key for row in rows for key in row))
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in columns)
+    # A heading aligns as its column: left over text, right over numbers.
+    text_columns = {
+        c for c in columns if not any(_is_number(row.get(c)) for row in rows)
+    }
+    head = "".join(
+        f'<th class="text">{html.escape(str(c))}</th>'
+        if c in text_columns
+        else f"<th>{html.escape(str(c))}</th>"
+        for c in columns
+    )
     body = "".join(
         "<tr>" + "".join(_td(row.get(c, "-")) for c in columns) + "</tr>"
         for row in rows
@@ -118,9 +127,13 @@ def _html_table(rows):
 
 def _td(cell):
     """A table cell: numbers right-aligned (the default), text left-aligned."""
-    if isinstance(cell, str) and _NUMBER.fullmatch(cell):
+    if _is_number(cell):
         return f"<td>{_cell_html(cell)}</td>"
     return f'<td class="text">{_cell_html(cell)}</td>'
+
+
+def _is_number(cell):
+    return isinstance(cell, str) and _NUMBER.fullmatch(cell) is not None
 
 
 def _cell_html(cell):

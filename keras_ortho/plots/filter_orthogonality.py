@@ -91,11 +91,15 @@ def plot_filter_orthogonality(records, measure="so_residual", ax=None, title=Non
             )
     everything = [value for series in values.values() for value in series]
     if everything and min(everything) > 0:
-        from matplotlib.ticker import NullFormatter
+        from matplotlib import ticker
 
         ax.set_yscale("log")
-        # Labels on the decades only: minor ones crowd a short log axis.
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        # Plain numbers at 1, 2 and 5 times each power of ten: readable on
+        # the one or two decades a model's kernels usually span.
+        plain = ticker.FuncFormatter(lambda value, _: f"{value:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_locator(ticker.LogLocator(subs=(2.0, 5.0)))
+        ax.yaxis.set_minor_formatter(plain)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("kernel, input to output")
     ax.set_ylabel(MEASURES[measure])
