@@ -12,6 +12,9 @@ from keras_ortho import data
 from keras_ortho import layers
 from keras_ortho import metrics
 from keras_ortho import report
+from keras_ortho.recipes.results import RESULTS_JSON as RESULTS_FILE
+from keras_ortho.recipes.training import HISTORY_FILE
+from keras_ortho.recipes.training import MODEL_FILE
 
 MODEL_PNGS = (
     "gram_matrices.png",
@@ -50,10 +53,10 @@ def _train_run(run_dir, dataset, head=None):
             callbacks.OrthogonalityMonitor(
                 data=(dataset.x_test[:20], dataset.y_test[:20])
             ),
-            keras.callbacks.CSVLogger(str(run_dir / report.HISTORY_FILE)),
+            keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE)),
         ],
     )
-    model.save(run_dir / report.MODEL_FILE)
+    model.save(run_dir / MODEL_FILE)
     results = [
         {
             "method": "ce",
@@ -61,7 +64,7 @@ def _train_run(run_dir, dataset, head=None):
             "settings": {"dataset": dataset.name, "seed": 0},
         }
     ]
-    (run_dir / report.RESULTS_FILE).write_text(json.dumps(results))
+    (run_dir / RESULTS_FILE).write_text(json.dumps(results))
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,7 @@ def test_report_of_a_tiny_run(tmp_path, dataset):
     assert "Notes" not in html
 
     # Each kernel's row: filter-Gram residual, then its operator spectrum.
-    model = keras.saving.load_model(run_dir / report.MODEL_FILE, compile=False)
+    model = keras.saving.load_model(run_dir / MODEL_FILE, compile=False)
     spectra = metrics.convolution_spectra(model)
     assert [r.kernel_path for r in spectra] == ["conv/kernel", "classifier/kernel"]
     for index, (gram, spectrum) in enumerate(
@@ -166,9 +169,9 @@ def test_comparison_directory_links_one_report_per_run(tmp_path):
     for method in ("ce", "opl"):
         (root / method).mkdir(parents=True)
         result = [{"method": method, "settings": {"dataset": "cifar10_subset"}}]
-        (root / method / report.RESULTS_FILE).write_text(json.dumps(result))
+        (root / method / RESULTS_FILE).write_text(json.dumps(result))
     results = [{"method": m, "test_accuracy": 0.5} for m in ("ce", "opl")]
-    (root / report.RESULTS_FILE).write_text(json.dumps(results))
+    (root / RESULTS_FILE).write_text(json.dumps(results))
 
     page = report.write_report(root, data_dir=tmp_path / "no_data")
     with open(page) as file:

@@ -14,6 +14,9 @@ from PIL import Image
 
 from keras_ortho import data
 from keras_ortho import report
+from keras_ortho.recipes.results import RESULTS_JSON as RESULTS_FILE
+from keras_ortho.recipes.training import HISTORY_FILE
+from keras_ortho.recipes.training import MODEL_FILE
 
 COMPARISON_PNGS = (
     "accuracy_and_ece.png",
@@ -89,9 +92,9 @@ def _run(run_dir, method, dataset, kernel_initializer):
         epochs=1,
         batch_size=32,
         verbose=0,
-        callbacks=[keras.callbacks.CSVLogger(str(run_dir / report.HISTORY_FILE))],
+        callbacks=[keras.callbacks.CSVLogger(str(run_dir / HISTORY_FILE))],
     )
-    model.save(run_dir / report.MODEL_FILE)
+    model.save(run_dir / MODEL_FILE)
     result = {
         "recipe": "demo",
         "method": method,
@@ -108,7 +111,7 @@ def _run(run_dir, method, dataset, kernel_initializer):
         "my_score": 0.123456789,
         "settings": {"dataset": dataset.name},
     }
-    (run_dir / report.RESULTS_FILE).write_text(json.dumps([result]))
+    (run_dir / RESULTS_FILE).write_text(json.dumps([result]))
     return result
 
 
@@ -121,7 +124,7 @@ def comparison(tmp_path_factory, dataset):
         _run(root / "ce", "ce", dataset, "glorot_uniform"),
         _run(root / "so", "so", dataset, "orthogonal"),
     ]
-    (root / report.RESULTS_FILE).write_text(json.dumps(results))
+    (root / RESULTS_FILE).write_text(json.dumps(results))
     loads = []
     load_model = keras.saving.load_model
 
@@ -233,14 +236,14 @@ def _residuals(html):
 def test_missing_pieces_are_plain_notes(tmp_path, dataset):
     root = tmp_path / "broken"
     _run(root / "ce", "ce", dataset, "glorot_uniform")
-    (root / "ce" / report.MODEL_FILE).write_bytes(b"not a zip file")
+    (root / "ce" / MODEL_FILE).write_bytes(b"not a zip file")
     (root / "opl").mkdir()
-    (root / "opl" / report.RESULTS_FILE).write_text("{not json")
+    (root / "opl" / RESULTS_FILE).write_text("{not json")
     results = [
         {"method": "ce", "test_accuracy": 0.5, "settings": {"dataset": "no_such_set"}},
         {"method": "opl", "settings": {"dataset": "no_such_set"}},
     ]
-    (root / report.RESULTS_FILE).write_text(json.dumps(results))
+    (root / RESULTS_FILE).write_text(json.dumps(results))
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from keras_ortho._report_html import Link
+from keras_ortho._report.html import Link
 
 
 def _percent(value):
