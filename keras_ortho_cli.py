@@ -59,8 +59,9 @@ _RECIPE_OPTIONS = (
         "--distribution",
         "distribution",
         str,
-        "none, or data_parallel on Keras' engine (JAX, TensorFlow; on JAX "
-        "every process of the cluster that KERAS_DISTRIBUTION_* describes)",
+        "none, or data_parallel on Keras' engine (JAX, TensorFlow), over "
+        "every process of the cluster that KERAS_DISTRIBUTION_* (JAX) or "
+        "TF_CONFIG (TensorFlow) describes",
     ),
     ("--devices", "devices", int, "devices of this host to use (default: all)"),
 )
