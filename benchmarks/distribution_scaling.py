@@ -29,10 +29,14 @@ measures once, on every device of every process, and process 0 prints the
 figure; the one-device reference comes from a run without the variables.
 
 The GPU model, backend and library versions are printed with every figure.
+On TensorFlow each device count runs in a process of its own: the collective
+groups of one `MirroredStrategy` stay fixed for the life of a process.
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -139,6 +143,28 @@ def measure(args, recipe, devices):
     }
 
 
+def measure_in_own_process(argv, devices):
+    """`measure` for one device count, in a fresh Python process."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "result.json")
+        subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                *argv,
+                "--devices",
+                str(devices),
+                "--json",
+                path,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        with open(path) as file:
+            return json.load(file)["results"][0]
+
+
 def main(argv=None):
     args = parse_arguments(argv)
     if args.virtual_devices is not None:
@@ -183,11 +209,15 @@ def main(argv=None):
             if args.json:
                 _timing.write_results(args.json, info, [result])
         return
-    for devices in device_counts(args.devices, available_devices()):
+    counts = device_counts(args.devices, available_devices())
+    for devices in counts:
         if recipe.batch_size % devices:
             print(f"{devices} devices: skipped, {recipe.batch_size} does not split")
             continue
-        result = measure(args, recipe, devices)
+        if keras.backend.backend() == "tensorflow" and len(counts) > 1:
+            result = measure_in_own_process(argv, devices)
+        else:
+            result = measure(args, recipe, devices)
         # Relative to the smallest count measured (1 unless --devices says).
         base = results[0] if results else result
         result["efficiency"] = (result["images_per_second"] / devices) / (
