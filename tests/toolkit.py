@@ -5,6 +5,8 @@
 - `assert_save_load_identical(model, inputs, tmp_path)`: a `.keras` save and
   load gives identical outputs.
 - `fit_one_step(model, x, y, loss)`: one `fit` step with `jit_compile=True`.
+
+`tests/test_contract.py` applies the first four to every public Keras object.
 - `MIXED_POLICIES` and `mixed_precision(policy)`: a run under mixed_float16 and
   mixed_bfloat16.
 - `load_golden(name)`: the reference values committed under `tests/golden/`.
@@ -96,11 +98,18 @@ def assert_save_load_identical(model, inputs, tmp_path):
 
 
 def fit_one_step(
-    model, x, y, loss, optimizer="sgd", jit_compile=True, **compile_kwargs
+    model,
+    x,
+    y,
+    loss,
+    optimizer="sgd",
+    jit_compile=True,
+    callbacks=None,
+    **compile_kwargs,
 ):
     """Compiles (with `jit_compile=True` unless told otherwise), runs one `fit`
-    step on the whole batch and returns the training loss, asserting it is
-    finite.
+    step on the whole batch with `callbacks` and returns the training loss,
+    asserting it is finite.
 
     Mixed-precision runs pass `jit_compile="auto"`: XLA on TensorFlow and JAX,
     eager on torch, where each `torch.compile` costs about 10 s on 2 cores.
@@ -109,7 +118,9 @@ def fit_one_step(
         optimizer=optimizer, loss=loss, jit_compile=jit_compile, **compile_kwargs
     )
     batch_size = len(keras.tree.flatten(x)[0])
-    history = model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+    history = model.fit(
+        x, y, batch_size=batch_size, epochs=1, verbose=0, callbacks=callbacks
+    )
     value = history.history["loss"][-1]
     assert np.isfinite(value), f"fit produced a non-finite loss: {value}"
     return value

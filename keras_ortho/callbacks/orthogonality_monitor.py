@@ -90,11 +90,29 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
     Example:
 
     ```python
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4),
+        ]
+    )
+    model.compile(
+        optimizer="sgd",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    x, y = np.random.rand(64, 16, 16, 3), np.random.randint(0, 4, 64)
+    x_val, y_val = np.random.rand(32, 16, 16, 3), np.random.randint(0, 4, 32)
     monitor = keras_ortho.callbacks.OrthogonalityMonitor(
-        data=(x_val[:500], y_val[:500]), per_layer=False
+        data=(x_val, y_val), per_layer=False
     )
     history = model.fit(
-        x, y, epochs=10, callbacks=[monitor, keras.callbacks.CSVLogger("log.csv")]
+        x,
+        y,
+        epochs=2,
+        verbose=0,
+        callbacks=[monitor, keras.callbacks.CSVLogger("log.csv")],
     )
     history.history["features/s"], history.history["ortho/mean/so_residual"]
     ```

@@ -47,7 +47,7 @@ def srip_step_schedule(epochs=SRIP_EPOCHS, multipliers=SRIP_MULTIPLIERS):
     Example:
 
     ```python
-    schedule = srip_step_schedule()
+    schedule = keras_ortho.callbacks.regularizer_schedule.srip_step_schedule()
     schedule(19, 0.01), schedule(20, 0.01)  # (0.01, 1e-05)
     ```
 
@@ -135,9 +135,21 @@ class RegularizerSchedule(keras.callbacks.Callback):
     Example:
 
     ```python
-    model.fit(x, y, epochs=200, callbacks=[RegularizerSchedule.srip()])
+    from keras_ortho.callbacks import RegularizerSchedule
+
+    srip = keras_ortho.regularizers.SRIP(1e-2)
+    model = keras.Sequential(
+        [keras.Input((8,)), keras.layers.Dense(4, kernel_regularizer=srip)]
+    )
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.random.rand(32, 8), np.random.rand(32, 4)
+    # SRIP's own schedule (200 epochs in the paper), or any function:
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[RegularizerSchedule.srip()])
     model.fit(
-        x, y, epochs=10,
+        x,
+        y,
+        epochs=2,
+        verbose=0,
         callbacks=[RegularizerSchedule(lambda epoch, f: f * 0.5**epoch)],
     )
     ```

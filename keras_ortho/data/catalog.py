@@ -55,8 +55,8 @@ def load_dataset(name, data_dir=None, **kwargs):
 
     Example:
         ```python
-        data = keras_ortho.data.load_dataset("cifar10_subset")
-        data = keras_ortho.data.load_dataset("svhn", include_extra=True)
+        data = keras_ortho.data.load_dataset("cifar10_subset")  # offline, committed
+        data.x_train.shape  # (5000, 32, 32, 3)
         ```
     """
     name = validate_choice(name, "name", DATASET_NAMES)

@@ -30,7 +30,25 @@ class Dataset:
     Example:
         ```python
         data = keras_ortho.data.load_dataset("cifar10_subset")
-        model.fit(data.x_train, data.y_train, validation_data=data.test)
+        model = keras.Sequential(
+            [
+                keras.Input((32, 32, 3)),
+                keras.layers.Rescaling(1 / 255),
+                keras.layers.Conv2D(8, 3, strides=2, activation="relu"),
+                keras.layers.GlobalAveragePooling2D(),
+                keras.layers.Dense(data.num_classes),
+            ]
+        )
+        model.compile(
+            optimizer="sgd",
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        model.fit(
+            data.x_train[:256],
+            data.y_train[:256],
+            validation_data=(data.x_test[:128], data.y_test[:128]),
+            verbose=0,
+        )
         ```
     """
 

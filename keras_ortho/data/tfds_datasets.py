@@ -63,6 +63,7 @@ def load_cifar10(data_dir=None, cache_dir=None, download=True):
             and the download site cannot be reached.
 
     Example:
+        <!-- not-run: downloads the full dataset -->
         ```python
         data = keras_ortho.data.load_cifar10()
         data.x_train.shape  # (50000, 32, 32, 3)
@@ -111,6 +112,7 @@ def load_cifar100(data_dir=None, cache_dir=None, label_mode="fine", download=Tru
             and the download site cannot be reached.
 
     Example:
+        <!-- not-run: downloads the full dataset -->
         ```python
         data = keras_ortho.data.load_cifar100(label_mode="coarse")
         data.num_classes  # 20
@@ -162,6 +164,7 @@ def load_svhn(data_dir=None, cache_dir=None, include_extra=False, download=True)
             and the download site cannot be reached.
 
     Example:
+        <!-- not-run: downloads the full dataset -->
         ```python
         data = keras_ortho.data.load_svhn(include_extra=True)
         ```

@@ -74,6 +74,7 @@ def load_tiny_imagenet(data_dir=None, cache_dir=None, download=True, with_boxes=
         ConnectionError: if the download fails (offline, for instance).
 
     Example:
+        <!-- not-run: reads the full dataset from the user's disk -->
         ```python
         data = keras_ortho.data.load_tiny_imagenet(
             data_dir="/data/tiny-imagenet-200", with_boxes=True

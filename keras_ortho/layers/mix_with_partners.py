@@ -31,6 +31,7 @@ class MixWithPartners(keras.layers.Layer):
     Example:
 
     ```python
+    images = np.random.randint(0, 256, (8, 32, 32, 3), dtype="uint8")
     mixing = keras_ortho.recipes.SampleMixing(cutmix_alpha=1.0)
     draw = mixing.draw(np.random.default_rng(0), 8, 32, 32)
     mixed = keras_ortho.layers.MixWithPartners()(

@@ -22,6 +22,7 @@ class RandomHorizontalFlip(ImageAugmentation):
     Example:
 
     ```python
+    images = np.random.randint(0, 256, (8, 32, 32, 3), dtype="uint8")
     flipped = keras_ortho.layers.RandomHorizontalFlip(seed=0)(images, training=True)
     ```
 

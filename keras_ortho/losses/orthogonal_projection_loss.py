@@ -171,8 +171,10 @@ class OrthogonalProjectionLoss(FunctionLoss):
     Example:
 
     ```python
+    labels = np.array([0, 0, 1, 2])  # (B,)
+    features = np.random.rand(4, 32)  # (B, D)
     loss = keras_ortho.losses.OrthogonalProjectionLoss(gamma=0.5)
-    value = loss(labels, features)  # labels (B,), features (B, D)
+    value = loss(labels, features)
     ```
 
     Reference:

@@ -123,8 +123,10 @@ class OrthogonalSphereLoss(FunctionLoss):
     Example:
 
     ```python
+    labels = np.array([0, 0, 1, 2])  # ignored
+    features = np.random.rand(4, 64)  # D divisible by num_blocks
     loss = keras_ortho.losses.OrthogonalSphereLoss(num_blocks=16)
-    value = loss(labels, features)  # labels are ignored; D divisible by 16
+    value = loss(labels, features)
     ```
 
     Reference:

@@ -86,14 +86,10 @@ def class_activation_maps(
     ```python
     import matplotlib.pyplot as plt
 
-    model = keras.Sequential(
-        [
-            keras.Input((16, 16, 3)),
-            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(4),
-        ]
-    )
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4)(x))
     images = np.random.rand(2, 16, 16, 3)
     maps = keras_ortho.metrics.class_activation_maps(model, images)  # (2, 16, 16)
     plt.imshow(maps[0], cmap="jet")

@@ -212,6 +212,8 @@ def convolution_singular_values(
     Example:
 
     ```python
+    layer = keras.layers.Conv2D(16, 3, strides=2, padding="same")
+    layer.build((None, 8, 8, 16))
     values = keras_ortho.metrics.convolution_singular_values(
         layer.kernel, (8, 8), strides=2, padding="same", kernel_layout="conv"
     )
@@ -333,6 +335,14 @@ def convolution_spectra(model, spatial_shape=None):
     Example:
 
     ```python
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4),
+        ]
+    )
     for record in keras_ortho.metrics.convolution_spectra(model):
         print(record.layer_name, record.sigma_max, record.sigma_min)
     ```

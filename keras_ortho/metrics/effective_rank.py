@@ -36,6 +36,7 @@ def effective_rank(features, center=True):
     Example:
 
     ```python
+    test_features = np.random.rand(100, 16)
     keras_ortho.metrics.effective_rank(test_features)
     ```
 

@@ -58,6 +58,7 @@ def opl_statistics(features, labels, absolute=True, block_size=1024):
     Example:
 
     ```python
+    test_features, y_test = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     stats = keras_ortho.metrics.opl_statistics(test_features, y_test)
     print(stats.s, stats.d)
     ```
@@ -128,6 +129,7 @@ def intra_class_compactness(features, labels):
     Example:
 
     ```python
+    test_features, y_test = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     ic = keras_ortho.metrics.intra_class_compactness(test_features, y_test)
     ```
 
@@ -179,6 +181,7 @@ def inter_class_separability(features, labels, normalize=False):
     Example:
 
     ```python
+    features, y_test = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     separability = keras_ortho.metrics.inter_class_separability(features, y_test)
     ```
 

@@ -76,6 +76,14 @@ def filter_orthogonality(model):
     Example:
 
     ```python
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4),
+        ]
+    )
     for record in keras_ortho.metrics.filter_orthogonality(model):
         print(record.layer_name, record.so_residual, record.mutual_coherence)
     ```

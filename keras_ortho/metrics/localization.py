@@ -226,14 +226,10 @@ def localization_score(
     Example:
 
     ```python
-    model = keras.Sequential(
-        [
-            keras.Input((16, 16, 3)),
-            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(4),
-        ]
-    )
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4)(x))
     images, labels = np.random.rand(4, 16, 16, 3), np.array([0, 1, 2, 3])
     boxes = np.array([[0, 0, 7, 7], [4, 4, 15, 15], [2, 0, 9, 12], [0, 8, 15, 15]])
     score = keras_ortho.metrics.localization_score(model, images, boxes, labels)

@@ -29,6 +29,7 @@ def class_means(features, labels, centred=True):
     Example:
 
     ```python
+    test_features, y_test = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     means = keras_ortho.metrics.class_means(test_features, y_test)
     keras_ortho.metrics.etf_distance(means)
     ```
@@ -76,6 +77,7 @@ def within_class_variability(features, labels, rcond=None):
     Example:
 
     ```python
+    train_features, y_train = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     nc1 = keras_ortho.metrics.within_class_variability(train_features, y_train)
     ```
 
@@ -130,9 +132,13 @@ def etf_distance(class_vectors):
     Example:
 
     ```python
+    features, labels = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     means = keras_ortho.metrics.class_means(features, labels)
     keras_ortho.metrics.etf_distance(means)
-    keras_ortho.metrics.etf_distance(ops.transpose(model.layers[-1].kernel))
+    # The class vectors of a classifier head, one row per class:
+    head = keras.layers.Dense(4)
+    head.build((None, 16))
+    keras_ortho.metrics.etf_distance(keras.ops.transpose(head.kernel))
     ```
 
     Reference:

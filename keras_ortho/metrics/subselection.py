@@ -104,7 +104,9 @@ def feature_subselection_curve(
     Example:
 
     ```python
-    head = model.get_layer("classifier")
+    head = keras.layers.Dense(4, name="classifier")  # model.get_layer("classifier")
+    head.build((None, 16))
+    test_features, y_test = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     curve = keras_ortho.metrics.feature_subselection_curve(
         test_features, y_test, head, mode="random", num_seeds=10
     )

@@ -96,8 +96,9 @@ def wide_resnet(
     Example:
 
     ```python
+    # WRN-16-2; the SRIP recipe trains WRN-28-10, wide_resnet(28, 10).
     model = keras_ortho.models.wide_resnet(
-        28, 10, dropout=0.3, kernel_regularizer=keras_ortho.regularizers.SRIP(1e-2)
+        16, 2, dropout=0.3, kernel_regularizer=keras_ortho.regularizers.SRIP(1e-2)
     )
     ```
 

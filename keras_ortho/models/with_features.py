@@ -42,6 +42,14 @@ def with_features(model, feature_layer=None):
     Example:
 
     ```python
+    classifier = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),  # the features
+            keras.layers.Dense(4),  # the head
+        ]
+    )
     model = keras_ortho.models.with_features(classifier)
     model.compile(
         optimizer="sgd",
@@ -51,7 +59,8 @@ def with_features(model, feature_layer=None):
         },
         loss_weights={"logits": 1.0, "features": 1.0},
     )
-    model.fit(x, keras_ortho.models.feature_targets(y))
+    x, y = np.random.rand(32, 16, 16, 3), np.random.randint(0, 4, 32)
+    model.fit(x, keras_ortho.models.feature_targets(y), verbose=0)
     ```
     """
     if not isinstance(model, keras.Model):

@@ -43,6 +43,11 @@ def plot_cam_overlays(
     Example:
 
     ```python
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(4)(x))
+    images = np.random.rand(4, 16, 16, 3)
     maps = keras_ortho.metrics.class_activation_maps(model, images)
     boxes = keras_ortho.metrics.bounding_boxes(maps)
     figure = keras_ortho.plots.plot_cam_overlays(images, maps, predicted_boxes=boxes)

@@ -45,6 +45,14 @@ def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, colum
     Example:
 
     ```python
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4),
+        ]
+    )
     figure = keras_ortho.plots.plot_gram_matrices(model, max_kernels=8)
     figure.savefig("gram.png")
     ```

@@ -31,6 +31,7 @@ def plot_reliability_diagram(
     Example:
 
     ```python
+    y_test, logits = np.random.randint(0, 4, 100), np.random.randn(100, 4)
     figure = keras_ortho.plots.plot_reliability_diagram(
         y_test, logits, from_logits=True
     )

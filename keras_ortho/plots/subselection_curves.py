@@ -25,6 +25,9 @@ def plot_subselection_curves(curves, ax=None, title=None):
     Example:
 
     ```python
+    head = keras.layers.Dense(4)
+    head.build((None, 16))
+    features, y = np.random.rand(64, 16), np.random.randint(0, 4, 64)
     curve = keras_ortho.metrics.feature_subselection_curve(features, y, head)
     figure = keras_ortho.plots.plot_subselection_curves({"OPL": curve})
     ```

@@ -31,7 +31,21 @@ def plot_training_history(history, keys=None, columns=3):
     Example:
 
     ```python
-    history = model.fit(x, y, epochs=10, callbacks=[OrthogonalityMonitor((xv, yv))])
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4),
+        ]
+    )
+    model.compile(
+        optimizer="sgd",
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    x, y = np.random.rand(64, 16, 16, 3), np.random.randint(0, 4, 64)
+    monitor = keras_ortho.callbacks.OrthogonalityMonitor((x[:32], y[:32]))
+    history = model.fit(x, y, epochs=2, verbose=0, callbacks=[monitor])
     figure = keras_ortho.plots.plot_training_history(history.history)
     ```
     """

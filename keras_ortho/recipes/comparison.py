@@ -36,9 +36,11 @@ def compare(recipe, methods, run_dir, dataset=None, data_dir=None, verbose="auto
     Example:
 
     ```python
-    results = keras_ortho.recipes.compare(
-        keras_ortho.recipes.get_recipe("demo"), ["ce", "opl"], "runs/compare"
+    # The demo recipe, cut to 64 images and one epoch:
+    recipe = keras_ortho.recipes.get_recipe(
+        "demo", epochs=1, train_size=64, test_size=64
     )
+    results = keras_ortho.recipes.compare(recipe, ["ce", "opl"], "runs/compare")
     print(keras_ortho.recipes.format_table(results))
     ```
     """

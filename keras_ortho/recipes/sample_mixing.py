@@ -117,8 +117,9 @@ class SampleMixing:
     Example:
 
     ```python
-    mixing = SampleMixing(cutmix_alpha=1.0, probability=0.5)
+    mixing = keras_ortho.recipes.SampleMixing(cutmix_alpha=1.0, probability=0.5)
     draw = mixing.draw(np.random.default_rng(0), 128, 32, 32)
+    labels = np.random.randint(0, 10, 128)
     soft_labels = draw.soft_labels(labels, num_classes=10)
     ```
 

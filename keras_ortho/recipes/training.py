@@ -303,8 +303,11 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     Example:
 
     ```python
-    recipe = keras_ortho.recipes.get_recipe("demo", methods="opl")
-    run = keras_ortho.recipes.train(recipe, "runs/demo_opl")
+    # The demo recipe, cut to 128 training images and one epoch:
+    recipe = keras_ortho.recipes.get_recipe(
+        "demo", methods="opl", epochs=1, train_size=128, test_size=128
+    )
+    run = keras_ortho.recipes.train(recipe, "runs/demo_opl", verbose=0)
     print(run.results["test_accuracy"])
     ```
     """

@@ -70,7 +70,9 @@ def attach(model, regularizer, layers=None, overwrite=False):
     Example:
 
     ```python
-    model = keras.applications.ResNet50(weights=None, classes=10)
+    model = keras.applications.ResNet50(
+        weights=None, input_shape=(32, 32, 3), classes=10
+    )
     keras_ortho.regularizers.attach(
         model, keras_ortho.regularizers.SoftOrthogonality(1e-4)
     )

@@ -1,5 +1,3 @@
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -321,28 +319,6 @@ def test_mixed_precision_fit():
     assert keras.backend.standardize_dtype(kernel.dtype) == "float32"
     values = reference.singular_values_of_groups(toolkit.to_numpy(kernel), "conv")
     np.testing.assert_allclose(values, 1.0, atol=1e-5)
-
-
-def test_serialization_round_trip():
-    constraint = constraints.Orthogonal(
-        method="svd", bjorck_steps=7, gain=0.5, kernel_layout="depthwise"
-    )
-    restored = toolkit.assert_serialization_round_trip(constraint)
-    assert restored.method == "svd" and restored.gain == 0.5
-    json.dumps(keras.constraints.serialize(constraint))
-    assert isinstance(
-        keras.constraints.get(keras.constraints.serialize(constraint)),
-        constraints.Orthogonal,
-    )
-
-
-def test_save_load_identical(tmp_path):
-    x, _ = _data(4)
-    loaded = toolkit.assert_save_load_identical(_model(), x, tmp_path)
-    constraint = loaded.layers[2].kernel_constraint
-    assert isinstance(constraint, constraints.Orthogonal)
-    assert constraint.kernel_layout == "conv_transpose"
-    assert loaded.layers[2].kernel.constraint is not None
 
 
 @pytest.mark.parametrize(

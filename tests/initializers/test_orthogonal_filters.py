@@ -97,17 +97,6 @@ def test_in_a_layer_with_its_layout():
     np.testing.assert_allclose(values, 1.0, atol=1e-6)
 
 
-def test_serialization_round_trip():
-    initializer = initializers.OrthogonalFilters(
-        gain=2.0, seed=4, kernel_layout="depthwise"
-    )
-    restored = toolkit.assert_serialization_round_trip(initializer)
-    np.testing.assert_array_equal(
-        toolkit.to_numpy(restored((3, 3, 2, 2))),
-        toolkit.to_numpy(initializer((3, 3, 2, 2))),
-    )
-
-
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [

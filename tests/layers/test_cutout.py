@@ -3,8 +3,6 @@ import pytest
 
 from keras_ortho.layers import Cutout
 from tests.layers._augmentation_checks import distinct_images
-from tests.layers._augmentation_checks import jit_fit_with
-from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import to_numpy
 
 
@@ -66,11 +64,3 @@ def test_invalid_arguments(kwargs, error):
 def test_per_channel_fill_must_match_channels():
     with pytest.raises(ValueError, match="fill_value"):
         Cutout(4, fill_value=(1, 2))(distinct_images(), training=True)
-
-
-def test_serialization_round_trip():
-    assert_serialization_round_trip(Cutout(8, fill_value=(125.3, 123.0, 113.9), seed=1))
-
-
-def test_jit_fit():
-    jit_fit_with(Cutout(4, seed=0))

@@ -10,8 +10,6 @@ from PIL import ImageOps
 from keras_ortho.layers import RandAugment
 from keras_ortho.layers import _image_operations as image_operations
 from tests.layers._augmentation_checks import distinct_images
-from tests.layers._augmentation_checks import jit_fit_with
-from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import mixed_precision
 from tests.toolkit import to_numpy
 
@@ -360,13 +358,3 @@ def test_fill_and_channels_must_match_the_images(fill_value, channels, match):
         RandAugment(fill_value=fill_value)(
             distinct_images(size=SIZE, channels=channels), training=True
         )
-
-
-def test_serialization_round_trip():
-    assert_serialization_round_trip(
-        RandAugment(3, magnitude=5, num_magnitude_bins=11, fill_value=(1, 2, 3), seed=1)
-    )
-
-
-def test_jit_fit():
-    jit_fit_with(RandAugment(num_ops=1, seed=0))

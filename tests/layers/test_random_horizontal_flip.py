@@ -2,8 +2,6 @@ import numpy as np
 
 from keras_ortho.layers import RandomHorizontalFlip
 from tests.layers._augmentation_checks import distinct_images
-from tests.layers._augmentation_checks import jit_fit_with
-from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import to_numpy
 
 
@@ -25,11 +23,3 @@ def test_identity_at_inference_and_seeded_determinism():
     first = to_numpy(RandomHorizontalFlip(seed=2)(images, training=True))
     second = to_numpy(RandomHorizontalFlip(seed=2)(images, training=True))
     np.testing.assert_array_equal(first, second)
-
-
-def test_serialization_round_trip():
-    assert_serialization_round_trip(RandomHorizontalFlip(seed=4))
-
-
-def test_jit_fit():
-    jit_fit_with(RandomHorizontalFlip(seed=0))

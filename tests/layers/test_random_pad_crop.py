@@ -3,8 +3,6 @@ import pytest
 
 from keras_ortho.layers import RandomPadCrop
 from tests.layers._augmentation_checks import distinct_images
-from tests.layers._augmentation_checks import jit_fit_with
-from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import to_numpy
 
 
@@ -65,11 +63,3 @@ def test_invalid_arguments(kwargs, error):
 def test_reflect_padding_larger_than_image_is_rejected():
     with pytest.raises(ValueError, match="padding"):
         RandomPadCrop(12, fill="reflect")(distinct_images(), training=True)
-
-
-def test_serialization_round_trip():
-    assert_serialization_round_trip(RandomPadCrop(3, fill="reflect", seed=7))
-
-
-def test_jit_fit():
-    jit_fit_with(RandomPadCrop(4, seed=0))

@@ -4,8 +4,6 @@ import pytest
 
 from keras_ortho.optimizers import CoupledWeightDecaySGD
 from keras_ortho.optimizers.schedules import WarmupMultiStepDecay
-from tests.toolkit import assert_serialization_round_trip
-from tests.toolkit import fit_one_step
 from tests.toolkit import to_numpy
 
 
@@ -75,35 +73,6 @@ def test_exclusion_by_path():
     np.testing.assert_allclose(result[0], expected[0], rtol=1e-6)
     np.testing.assert_array_equal(result[1], weights[1])
     assert not np.allclose(result[0], weights[0])
-
-
-def test_serialization_round_trip():
-    optimizer = CoupledWeightDecaySGD(
-        WarmupMultiStepDecay(0.1, 5, (2,), warmup_epochs=1),
-        momentum=0.9,
-        nesterov=True,
-        coupled_weight_decay=5e-4,
-        exclude_from_coupled_weight_decay=("bias",),
-    )
-    copy = assert_serialization_round_trip(optimizer)
-    assert copy.coupled_weight_decay == 5e-4
-    assert copy.exclude_from_coupled_weight_decay == ("bias",)
-    assert copy.nesterov and copy.momentum == 0.9
-    assert copy.get_config() == optimizer.get_config()
-
-
-def test_fit_one_step_jit():
-    model = keras.Sequential(
-        [keras.Input((6,)), keras.layers.Dense(4), keras.layers.BatchNormalization()]
-    )
-    x = np.random.default_rng(0).normal(size=(8, 6)).astype("float32")
-    y = np.random.default_rng(1).normal(size=(8, 4)).astype("float32")
-    before = [to_numpy(w) for w in model.trainable_weights]
-    optimizer = CoupledWeightDecaySGD(0.1, momentum=0.9, coupled_weight_decay=1e-3)
-    fit_one_step(model, x, y, "mse", optimizer=optimizer)
-    after = [to_numpy(w) for w in model.trainable_weights]
-    assert all(np.all(np.isfinite(w)) for w in after)
-    assert all(not np.array_equal(a, b) for a, b in zip(after, before, strict=True))
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,6 @@ import itertools
 import keras
 import numpy as np
 
-from tests import toolkit
-
 
 def filters_of(kernel, kernel_layout):
     """Returns the list of filter vectors of a NumPy kernel, in output order."""
@@ -325,21 +323,3 @@ def numerical_gradient_np(fn, x, step=1e-6):
         minus[index] -= step
         grad[index] = (fn(plus) - fn(minus)) / (2 * step)
     return grad
-
-
-def check_fit_step_jit_compiled(build_model, x, y):
-    """One `jit_compile=True` fit step of a model with two regularized kernels."""
-    model = build_model()
-    toolkit.fit_one_step(model, x, y, "sparse_categorical_crossentropy")
-    assert len(model.losses) == 2
-
-
-def check_mixed_precision_fit(build_model, x, y, policy):
-    """A fit step under a mixed policy; the penalties stay float32."""
-    with toolkit.mixed_precision(policy):
-        model = build_model()
-        toolkit.fit_one_step(
-            model, x, y, "sparse_categorical_crossentropy", jit_compile="auto"
-        )
-        for loss in model.losses:
-            assert keras.backend.standardize_dtype(loss.dtype) == "float32"

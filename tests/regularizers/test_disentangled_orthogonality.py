@@ -1,6 +1,3 @@
-import json
-
-import keras
 import numpy as np
 import pytest
 
@@ -164,58 +161,3 @@ def test_factor_scales_the_penalty():
 def test_invalid_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         regularizers.DisentangledOrthogonality(**kwargs)
-
-
-def test_serialization_round_trip():
-    regularizer = regularizers.DisentangledOrthogonality(
-        1e-3,
-        diagonal_weight=0.5,
-        correlation_weight=2.0,
-        normalize_correlations=False,
-        correlation_power=1.5,
-        kernel_layout="conv_transpose",
-    )
-    restored = toolkit.assert_serialization_round_trip(regularizer)
-    assert restored.correlation_power == 1.5
-    assert restored.normalize_correlations is False
-    json.dumps(keras.regularizers.serialize(regularizer))
-
-
-def _small_model():
-    return keras.Sequential(
-        [
-            keras.Input((8, 8, 3)),
-            keras.layers.Conv2D(
-                4, 3, kernel_regularizer=regularizers.DisentangledOrthogonality(1e-2)
-            ),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(
-                3,
-                kernel_regularizer=regularizers.DisentangledOrthogonality(
-                    1e-2, correlation_power=1
-                ),
-            ),
-        ]
-    )
-
-
-def _data():
-    rng = np.random.default_rng(0)
-    return rng.normal(size=(4, 8, 8, 3)).astype("float32"), np.array([0, 1, 2, 1])
-
-
-def test_save_load_identical(tmp_path):
-    x, _ = _data()
-    loaded = toolkit.assert_save_load_identical(_small_model(), x, tmp_path)
-    regularizer = loaded.layers[-1].kernel_regularizer
-    assert isinstance(regularizer, regularizers.DisentangledOrthogonality)
-    assert regularizer.correlation_power == 1.0
-
-
-def test_fit_step_jit_compiled():
-    reference.check_fit_step_jit_compiled(_small_model, *_data())
-
-
-@pytest.mark.parametrize("policy", toolkit.MIXED_POLICIES)
-def test_mixed_precision_fit(policy):
-    reference.check_mixed_precision_fit(_small_model, *_data(), policy)

@@ -1,6 +1,3 @@
-import json
-
-import keras
 import numpy as np
 import pytest
 
@@ -159,52 +156,3 @@ def test_invalid_arguments(kwargs, error, match):
 def test_stride_count_must_match_the_kernel():
     with pytest.raises(ValueError, match="stride"):
         regularizers.orthogonal_convolution(np.ones((3, 3, 2, 4), "float32"), (1, 1, 1))
-
-
-def test_serialization_round_trip():
-    regularizer = regularizers.OrthogonalConvolution(
-        1e-3, stride=(2, 1), padding="reference", kernel_layout="depthwise"
-    )
-    restored = toolkit.assert_serialization_round_trip(regularizer)
-    assert restored.stride == (2, 1) and restored.padding == "reference"
-    json.dumps(keras.regularizers.serialize(regularizer))
-
-
-def _small_model():
-    return keras.Sequential(
-        [
-            keras.Input((8, 8, 3)),
-            keras.layers.Conv2D(
-                4,
-                3,
-                strides=2,
-                kernel_regularizer=regularizers.OrthogonalConvolution(1e-2, stride=2),
-            ),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(
-                3, kernel_regularizer=regularizers.OrthogonalConvolution(1e-2)
-            ),
-        ]
-    )
-
-
-def _data():
-    rng = np.random.default_rng(0)
-    return rng.normal(size=(4, 8, 8, 3)).astype("float32"), np.array([0, 1, 2, 1])
-
-
-def test_save_load_identical(tmp_path):
-    x, _ = _data()
-    loaded = toolkit.assert_save_load_identical(_small_model(), x, tmp_path)
-    regularizer = loaded.layers[0].kernel_regularizer
-    assert isinstance(regularizer, regularizers.OrthogonalConvolution)
-    assert regularizer.stride == 2
-
-
-def test_fit_step_jit_compiled():
-    reference.check_fit_step_jit_compiled(_small_model, *_data())
-
-
-@pytest.mark.parametrize("policy", toolkit.MIXED_POLICIES)
-def test_mixed_precision_fit(policy):
-    reference.check_mixed_precision_fit(_small_model, *_data(), policy)

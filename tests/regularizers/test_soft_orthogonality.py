@@ -1,5 +1,3 @@
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -107,50 +105,3 @@ def test_invalid_kernel_rank():
         regularizers.soft_orthogonality(
             np.ones((3, 5), "float32"), kernel_layout="conv"
         )
-
-
-def test_serialization_round_trip():
-    regularizer = regularizers.SoftOrthogonality(
-        1e-3, gram="smaller", squared=False, kernel_layout="depthwise"
-    )
-    restored = toolkit.assert_serialization_round_trip(regularizer)
-    assert restored.gram == "smaller" and restored.kernel_layout == "depthwise"
-    json.dumps(keras.regularizers.serialize(regularizer))
-
-
-def _small_model():
-    return keras.Sequential(
-        [
-            keras.Input((8, 8, 3)),
-            keras.layers.Conv2D(
-                4, 3, kernel_regularizer=regularizers.SoftOrthogonality(1e-2)
-            ),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(
-                3,
-                kernel_regularizer=regularizers.SoftOrthogonality(1e-2, gram="smaller"),
-            ),
-        ]
-    )
-
-
-def _data():
-    rng = np.random.default_rng(0)
-    return rng.normal(size=(4, 8, 8, 3)).astype("float32"), np.array([0, 1, 2, 1])
-
-
-def test_save_load_identical(tmp_path):
-    x, _ = _data()
-    loaded = toolkit.assert_save_load_identical(_small_model(), x, tmp_path)
-    assert isinstance(
-        loaded.layers[0].kernel_regularizer, regularizers.SoftOrthogonality
-    )
-
-
-def test_fit_step_jit_compiled():
-    reference.check_fit_step_jit_compiled(_small_model, *_data())
-
-
-@pytest.mark.parametrize("policy", toolkit.MIXED_POLICIES)
-def test_mixed_precision_fit(policy):
-    reference.check_mixed_precision_fit(_small_model, *_data(), policy)

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from keras_ortho.optimizers.schedules import WarmupMultiStepDecay
-from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import to_numpy
 
 
@@ -40,13 +39,6 @@ def test_opl_recipe_values():
     points.update({120 * 391: 0.004, 160 * 391: 0.0008, 199 * 391: 0.0008})
     for step, expected in points.items():
         np.testing.assert_allclose(to_numpy(schedule(step)), expected, rtol=1e-6)
-
-
-def test_serialization_round_trip():
-    schedule = WarmupMultiStepDecay(0.05, 10, (2, 4), decay=0.1, warmup_epochs=1)
-    copy = assert_serialization_round_trip(schedule)
-    assert copy.get_config() == schedule.get_config()
-    np.testing.assert_allclose(to_numpy(copy(25)), to_numpy(schedule(25)))
 
 
 @pytest.mark.parametrize(
