@@ -206,7 +206,8 @@ def _cam_head(model, classifier_layer):
             "Invalid `classifier_layer`: expected a linear layer with a 2-D "
             f"`kernel` (pooled features, classes). Received: {classifier.name!r}"
         )
-    head = keras.Model(model.input, [pool.input, classifier.output])
+    # `inputs`, not `input`: a Sequential model has only the former.
+    head = keras.Model(model.inputs, [pool.input, classifier.output])
     return head, kernel, pool.data_format == "channels_first"
 
 

@@ -53,6 +53,25 @@ def test_cam_and_grad_cam_match_numpy():
     np.testing.assert_allclose(got, predicted_cams, rtol=1e-5, atol=1e-5)
 
 
+def test_sequential_model_matches_numpy():
+    # A Sequential model has `inputs` but no `input`; its CAMs are those of
+    # the same layers in a Functional model.
+    model = keras.Sequential(
+        [
+            keras.Input((6, 6, 2)),
+            keras.layers.Conv2D(3, 3, padding="same", name="conv"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(4, name="classifier"),
+        ]
+    )
+    images, targets = _images(1), np.array([1, 3, 0])
+    cams, _ = _brute_force_cams(model, images, targets)
+    got = metrics.class_activation_maps(
+        model, images, targets, upsample=False, normalize=False
+    )
+    np.testing.assert_allclose(got, cams, rtol=1e-5, atol=1e-5)
+
+
 def test_upsampled_and_normalised_maps_match_numpy():
     # A 1x1 convolution with stride 2 gives 4x4 maps for 8x8 images.
     model = _gap_model(size=8, kernel_size=1, strides=2)
