@@ -381,3 +381,25 @@ def _applies_softmax(layer):
         return True
     activation = getattr(layer, "activation", None)
     return getattr(activation, "__name__", None) == "softmax"
+
+
+def feature_extractor(model, feature_layer=None):
+    """A Functional model from images to the features of `model`.
+
+    The features are found as `keras_ortho.models.with_features` finds them:
+    the input of the classifier head, or the output of `feature_layer` (a
+    name or a layer), nested models included. A feature layer inside a
+    nested model is fed the images directly, skipping the outer model's
+    layers in front of it (such as augmentation layers, which do nothing at
+    inference).
+    """
+    features = find_features(model, feature_layer)
+    if features.owner is None:
+        raise ValueError(
+            f"Cannot find the features of model {model.name!r} in a Functional "
+            f"or Sequential graph: layer {features.layer.name!r} is called by a "
+            "subclassed model or custom layer. Pass `feature_layer`, a layer "
+            "called in a Functional or Sequential graph."
+        )
+    owner = features.owner
+    return keras.Model(owner.inputs, features.tensor, name=f"{owner.name}_features")

@@ -14,9 +14,9 @@ import numpy as np
 
 from keras_ortho import data as ortho_data
 from keras_ortho import metrics
+from keras_ortho._model_graph import feature_extractor
 from keras_ortho._model_graph import find_head
-from keras_ortho.callbacks.orthogonality_monitor import feature_extractor
-from keras_ortho.callbacks.orthogonality_monitor import feature_statistics
+from keras_ortho.metrics.feature_statistics import feature_statistics
 from keras_ortho.recipes.results import RESULTS_JSON as RESULTS_FILE
 from keras_ortho.recipes.training import HISTORY_FILE
 from keras_ortho.recipes.training import MODEL_FILE

@@ -5,9 +5,11 @@ import keras
 import numpy as np
 
 from keras_ortho import metrics
-from keras_ortho._model_graph import find_features
+from keras_ortho._model_graph import feature_extractor
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_int
+from keras_ortho.metrics.feature_statistics import FEATURE_STATISTICS
+from keras_ortho.metrics.feature_statistics import feature_statistics
 
 FILTER_MEASURES = (
     "so_residual",
@@ -15,7 +17,6 @@ FILTER_MEASURES = (
     "mutual_coherence",
     "sigma_max",
 )
-FEATURE_STATISTICS = ("s", "d", "compactness", "separability", "effective_rank")
 # Each operator-spectrum measure and its summary over the monitored kernels:
 # the extreme singular values bound the network's Lipschitz constant and its
 # conditioning, an average would hide the one layer that breaks them.
@@ -238,44 +239,6 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
         features = np.asarray(features, "float32").reshape(len(x), -1)
         statistics = feature_statistics(features, y, self.feature_statistics)
         return {f"features/{name}": value for name, value in statistics.items()}
-
-
-def feature_statistics(features, labels, names=FEATURE_STATISTICS):
-    """The feature statistics `names` (see `OrthogonalityMonitor`) of
-    `(N, D)` features, as a dict of Python floats."""
-    values = {}
-    if "s" in names or "d" in names:
-        opl = metrics.opl_statistics(features, labels, absolute="d" in names)
-        values.update(s=opl.s, d=opl.d)
-    if "compactness" in names:
-        values["compactness"] = metrics.intra_class_compactness(features, labels)
-    if "separability" in names:
-        values["separability"] = metrics.inter_class_separability(features, labels)
-    if "effective_rank" in names:
-        values["effective_rank"] = metrics.effective_rank(features)
-    return {name: values[name] for name in names}
-
-
-def feature_extractor(model, feature_layer=None):
-    """A Functional model from images to the features of `model`.
-
-    The features are found as `keras_ortho.models.with_features` finds them:
-    the input of the classifier head, or the output of `feature_layer` (a
-    name or a layer), nested models included. A feature layer inside a
-    nested model is fed the images directly, skipping the outer model's
-    layers in front of it (such as augmentation layers, which do nothing at
-    inference).
-    """
-    features = find_features(model, feature_layer)
-    if features.owner is None:
-        raise ValueError(
-            f"Cannot find the features of model {model.name!r} in a Functional "
-            f"or Sequential graph: layer {features.layer.name!r} is called by a "
-            "subclassed model or custom layer. Pass `feature_layer`, a layer "
-            "called in a Functional or Sequential graph."
-        )
-    owner = features.owner
-    return keras.Model(owner.inputs, features.tensor, name=f"{owner.name}_features")
 
 
 def _validate_data(data):

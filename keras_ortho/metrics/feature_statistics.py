@@ -17,6 +17,9 @@ from keras_ortho.metrics._features import class_index
 from keras_ortho.metrics._features import class_sums
 from keras_ortho.metrics._features import feature_matrix
 from keras_ortho.metrics._features import to_float
+from keras_ortho.metrics.effective_rank import effective_rank
+
+FEATURE_STATISTICS = ("s", "d", "compactness", "separability", "effective_rank")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -203,3 +206,21 @@ def inter_class_separability(features, labels, normalize=False):
     cosines = ops.matmul(unit, ops.transpose(unit))
     off_diagonal = ops.sum(cosines) - ops.trace(cosines)
     return 1.0 - to_float(off_diagonal) / (num_classes * (num_classes - 1))
+
+
+def feature_statistics(features, labels, names=FEATURE_STATISTICS):
+    """The feature statistics `names` of `(N, D)` features, as a dict of
+    Python floats: OPL's `s` and `d` (`opl_statistics`), `compactness`,
+    `separability` and `effective_rank`; what
+    `keras_ortho.callbacks.OrthogonalityMonitor` logs and the report shows."""
+    values = {}
+    if "s" in names or "d" in names:
+        opl = opl_statistics(features, labels, absolute="d" in names)
+        values.update(s=opl.s, d=opl.d)
+    if "compactness" in names:
+        values["compactness"] = intra_class_compactness(features, labels)
+    if "separability" in names:
+        values["separability"] = inter_class_separability(features, labels)
+    if "effective_rank" in names:
+        values["effective_rank"] = effective_rank(features)
+    return {name: values[name] for name in names}
