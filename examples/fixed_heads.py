@@ -67,10 +67,10 @@ args = parser.parse_args()
 # `KERAS_ORTHO_EXAMPLE_SIZE=toy` shrinks everything so that the test suite can
 # run this file in seconds; the code path stays the same.
 if os.environ.get("KERAS_ORTHO_EXAMPLE_SIZE") == "toy":
-    args.epochs, args.depth, args.batch_size = 1, 8, 40
-    # Every 125th training and 40th test image: 40 (one batch) and 25, of
+    args.epochs, args.depth, args.batch_size = 1, 8, 20
+    # Every 250th training and 40th test image: 20 (one batch) and 25, of
     # every class. One batch shape per model: XLA compiles each step once.
-    train_every, test_every = 125, 40
+    train_every, test_every = 250, 40
 else:
     train_every = test_every = 1
 os.makedirs(args.output_dir, exist_ok=True)

@@ -1,7 +1,7 @@
 """Every tutorial in examples/ runs to the end at toy size on this backend.
 
 Each runs in its own process, as a user runs it (`python examples/x.py`),
-with `KERAS_ORTHO_EXAMPLE_SIZE=toy` (one training step on 40 images, the
+with `KERAS_ORTHO_EXAMPLE_SIZE=toy` (one training step on 20 images, the
 smallest model) and its pictures written to a temporary folder. It gets the
 suite's XLA flags (conftest.py), but not its virtual devices. The timeout
 only stops a hung tutorial.

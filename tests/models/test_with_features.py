@@ -167,14 +167,18 @@ import net_module  # noqa: E402, F401  (registers Net)
 
 import keras_ortho  # noqa: E402, F401
 
-model = keras.saving.load_model(sys.argv[2])
-features = model(np.load(sys.argv[4]))["features"]
-np.save(sys.argv[3], keras.ops.convert_to_numpy(features))
+folder = sys.argv[1]
+x = np.load(f"{folder}/x.npy")
+for name in sys.argv[2:]:
+    model = keras.saving.load_model(f"{folder}/{name}.keras")
+    features = model(x)["features"]
+    np.save(f"{folder}/{name}.npy", keras.ops.convert_to_numpy(features))
 """
 
 
-@pytest.mark.parametrize("feature_layer", [None, "hidden"], ids=["head-input", "named"])
-def test_subclassed_model_reloads_in_a_fresh_process(tmp_path, feature_layer):
+def test_subclassed_model_reloads_in_a_fresh_process(tmp_path):
+    # Both choices of feature layer, loaded in one fresh process: the head's
+    # input (the default) and a named layer.
     (tmp_path / "net_module.py").write_text(_NET_MODULE)
     sys.path.insert(0, str(tmp_path))
     try:
@@ -183,35 +187,30 @@ def test_subclassed_model_reloads_in_a_fresh_process(tmp_path, feature_layer):
         sys.path.remove(str(tmp_path))
     for _ in range(3):
         keras.layers.Dense(1)  # this process's generated names move on
-    net = net_module.Net(name="my_net")
-    net(X)
-    wrapped = models.with_features(
-        net, feature_layer=None if feature_layer is None else net.hidden
-    )
-    wrapped(X)
-    wrapped.save(tmp_path / "wrapped.keras")
+    want = {}
+    for name in ("head-input", "named"):
+        net = net_module.Net(name="my_net")
+        net(X)
+        wrapped = models.with_features(
+            net, feature_layer=None if name == "head-input" else net.hidden
+        )
+        wrapped(X)
+        wrapped.save(tmp_path / f"{name}.keras")
+        features = net.pool(net.hidden(X)) if name == "head-input" else net.hidden(X)
+        want[name] = toolkit.to_numpy(features)
     np.save(tmp_path / "x.npy", X)
 
     subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            _LOAD_SCRIPT,
-            str(tmp_path),
-            str(tmp_path / "wrapped.keras"),
-            str(tmp_path / "features.npy"),
-            str(tmp_path / "x.npy"),
-        ],
+        [sys.executable, "-c", _LOAD_SCRIPT, str(tmp_path), *want],
         check=True,
         env={**os.environ, "KERAS_BACKEND": keras.backend.backend()},
         capture_output=True,
     )
 
-    # The head's input (the default) or the named layer's output.
-    want = net.pool(net.hidden(X)) if feature_layer is None else net.hidden(X)
-    np.testing.assert_allclose(
-        np.load(tmp_path / "features.npy"), toolkit.to_numpy(want), rtol=1e-6
-    )
+    for name, features in want.items():
+        np.testing.assert_allclose(
+            np.load(tmp_path / f"{name}.npy"), features, rtol=1e-6, err_msg=name
+        )
 
 
 def _fixed_head_functional():
