@@ -225,7 +225,9 @@ def test_two_processes_train_as_one_device(runs, tmp_path):
             PROCESS_SCRIPT,
             {
                 "KERAS_BACKEND": "jax",
-                "XLA_FLAGS": "--xla_force_host_platform_device_count=2",
+                # The suite's compile level (tests/conftest.py), 2 devices each.
+                "XLA_FLAGS": "--xla_force_host_platform_device_count=2"
+                " --xla_backend_optimization_level=1",
                 "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
                 "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
                 "KERAS_DISTRIBUTION_PROCESS_ID": str(index),
