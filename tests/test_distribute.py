@@ -1,6 +1,5 @@
 """The backend-specific switches of keras_ortho/_distribute.py that need no
-devices: XLA's CPU scheduler on TensorFlow, asked for by recipes with the
-orthogonal constraint."""
+devices: XLA's CPU scheduler on TensorFlow, asked for by every recipe."""
 
 import os
 
@@ -36,10 +35,8 @@ class _StopBeforeTraining(Exception):
     pass
 
 
-@pytest.mark.parametrize(("methods", "asked"), [("orth", True), ("so", False)])
-def test_recipes_with_the_constraint_ask_before_anything_compiles(
-    methods, asked, monkeypatch, tmp_path
-):
+@pytest.mark.parametrize("methods", ["ce", "so", "orth"])
+def test_every_recipe_asks_before_anything_compiles(methods, monkeypatch, tmp_path):
     calls = []
     monkeypatch.setattr(
         training, "prefer_ordered_xla_cpu_schedule", lambda: calls.append(methods)
@@ -55,4 +52,4 @@ def test_recipes_with_the_constraint_ask_before_anything_compiles(
     dataset = data.Dataset(images, labels, images, labels, 2, None, "tiny")
     with pytest.raises(_StopBeforeTraining):
         training.train(get_recipe("demo", methods=methods), tmp_path, dataset=dataset)
-    assert calls == ([methods] if asked else [])
+    assert calls == [methods]

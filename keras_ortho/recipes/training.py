@@ -28,7 +28,6 @@ from keras_ortho.recipes._batches import EpochShuffledBatches
 from keras_ortho.recipes._batches import ValidationBatches
 from keras_ortho.recipes._resumable_plateau import ResumablePlateau
 from keras_ortho.recipes.evaluation import evaluate
-from keras_ortho.recipes.methods import KERNEL_CONSTRAINTS
 from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
 from keras_ortho.recipes.recipe import Recipe
@@ -330,8 +329,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
             f"keras_ortho.data.Dataset. Received: dataset of type "
             f"{type(dataset).__name__}"
         )
-    if set(recipe.methods) & set(KERNEL_CONSTRAINTS):
-        prefer_ordered_xla_cpu_schedule()
+    prefer_ordered_xla_cpu_schedule()
     parallelism = data_parallelism(
         recipe.distribution, recipe.devices, recipe.synchronized_batch_norm
     )
