@@ -1,4 +1,4 @@
-"""The backend-specific switches of keras_ortho/_distribute.py that need no
+"""The backend-specific switches of keras_ortho/_distribute that need no
 devices: XLA's CPU scheduler on TensorFlow, asked for by every recipe."""
 
 import os
@@ -26,6 +26,9 @@ def test_ordered_schedule_is_asked_for_on_tensorflow_only(monkeypatch):
 
 
 def test_a_scheduler_flag_the_user_set_wins(monkeypatch):
+    # On TensorFlow, where the flag would otherwise be added: the switch reads
+    # only the backend's name and `XLA_FLAGS`, so every backend runs it.
+    monkeypatch.setattr(keras.backend, "backend", lambda: "tensorflow")
     monkeypatch.setenv("XLA_FLAGS", f"{FLAG}=true")
     _distribute.prefer_ordered_xla_cpu_schedule()
     assert os.environ["XLA_FLAGS"] == f"{FLAG}=true"
