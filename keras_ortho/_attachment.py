@@ -1,7 +1,101 @@
-"""What `regularizers.attach` and `constraints.attach` share: refusing a save
-that would lose what they placed on a model's kernels."""
+"""What `regularizers.attach` and `constraints.attach` share: one body that
+places a regularizer or a constraint on the kernels of a built model, and the
+refusal of a save that would lose what it placed."""
+
+import keras
 
 from keras_ortho._model_graph import ancestors
+from keras_ortho._model_graph import select_kernels
+from keras_ortho._step_functions import rebuild_step_functions
+from keras_ortho._validation import validate_bool
+
+# What `attach` places, by the name of its argument: the Keras base class and
+# the module users find it in.
+_KINDS = {
+    "regularizer": (keras.regularizers.Regularizer, "keras.regularizers"),
+    "constraint": (keras.constraints.Constraint, "keras.constraints"),
+}
+
+
+def attach_to_kernels(model, placed, layers, overwrite, kind):
+    """Places `placed` on the kernels of `model` that `layers` selects, on the
+    variable (`variable.regularizer` or `variable.constraint`) and on the
+    layer attribute (`kernel_regularizer`, `depthwise_constraint`, ...).
+
+    `kind` is `"regularizer"` or `"constraint"`; the arguments and the return
+    value are those of `keras_ortho.regularizers.attach` and
+    `keras_ortho.constraints.attach`, which document them.
+    """
+    base, module = _KINDS[kind]
+    if not isinstance(model, keras.Layer):
+        raise TypeError(
+            "Invalid type for argument `model`: expected a built keras.Model or "
+            f"layer. Received: model={model!r} of type {type(model).__name__}"
+        )
+    if not isinstance(placed, base):
+        raise TypeError(
+            f"Invalid type for argument `{kind}`: expected a "
+            f"{module}.{base.__name__}. Received: {kind}={placed!r} "
+            f"of type {type(placed).__name__}"
+        )
+    validate_bool(overwrite, "overwrite")
+
+    # `kernel.attribute` names the regularizer's attribute, whose constraint
+    # sibling Keras names alike: `depthwise_regularizer`, `depthwise_constraint`.
+    targets = [
+        (layer, kernel, kernel.attribute.replace("_regularizer", f"_{kind}"))
+        for layer, kernel in select_kernels(model, layers)
+    ]
+    if not overwrite:
+        _refuse_existing(targets, kind)
+
+    copies = {}
+    for layer, kernel, attribute in targets:
+        for_kernel = _for_kernel(placed, kernel, copies)
+        setattr(kernel.variable, kind, for_kernel)
+        setattr(layer, attribute, for_kernel)
+    refuse_serializing_where_lost(
+        model,
+        [(layer, attribute) for layer, _, attribute in targets],
+        f"keras_ortho.{kind}s.attach",
+    )
+
+    if getattr(model, "compiled", False):
+        rebuild_step_functions(model)
+    return [(layer.name, attribute) for layer, _, attribute in targets]
+
+
+def _refuse_existing(targets, kind):
+    existing = []
+    for layer, kernel, attribute in targets:
+        current = getattr(kernel.variable, kind) or getattr(layer, attribute, None)
+        if current is not None:
+            existing.append(f"{layer.name}.{attribute}={current!r}")
+    if existing:
+        raise ValueError(
+            f"Some kernels already have a {kind}: "
+            f"{', '.join(existing)}. Pass `overwrite=True` to replace them, or "
+            "`layers=` to leave those layers out."
+        )
+
+
+def _for_kernel(placed, kernel, copies):
+    """`placed` for one kernel: a copy with the kernel's `kernel_layout` (and,
+    for an object that takes one, such as `OrthogonalConvolution`, its
+    `stride`) if the config has them, shared by all kernels alike."""
+    try:
+        config = placed.get_config()
+    except NotImplementedError:
+        return placed
+    if "kernel_layout" not in config:
+        return placed
+    overrides = {"kernel_layout": kernel.kernel_layout}
+    if "stride" in config and kernel.strides is not None:
+        overrides["stride"] = kernel.strides
+    key = tuple(sorted(overrides.items()))
+    if key not in copies:
+        copies[key] = type(placed).from_config({**config, **overrides})
+    return copies[key]
 
 
 def refuse_serializing_where_lost(model, placed, attached_by):

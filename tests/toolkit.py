@@ -10,6 +10,8 @@
 - `MIXED_POLICIES` and `mixed_precision(policy)`: a run under mixed_float16 and
   mixed_bfloat16.
 - `load_golden(name)`: the reference values committed under `tests/golden/`.
+- `every_kernel_type_model()`, `every_kernel_placed(kind)` and
+  `SubclassedClassifier`: the models the two `attach` functions are tested on.
 - `to_numpy(x)`, `value_and_grad(fn, x)`: backend-neutral evaluation and
   gradients of a scalar function.
 """
@@ -163,3 +165,54 @@ def golden_kernel_gradient(case, quantity):
         grad_keras = grad.T if grad.ndim == 2 else grad.transpose(2, 3, 1, 0)
         return np.arange(grad_keras.size), grad_keras.ravel()
     return case["grad_index_keras"], case[f"grad_{quantity}_sampled"]
+
+
+def every_kernel_type_model():
+    """A built Functional model with a kernel of every layout that
+    `regularizers.attach` and `constraints.attach` place on, listed in
+    `EVERY_KERNEL_TYPE`, and BatchNormalization weights they leave alone."""
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(6, 3, name="conv")(inputs)
+    x = keras.layers.BatchNormalization(name="bn")(x)
+    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="depthwise")(x)
+    x = keras.layers.SeparableConv2D(5, 3, depth_multiplier=2, name="separable")(x)
+    x = keras.layers.Conv2DTranspose(4, 3, name="transpose")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(3, name="dense")(x)
+    return keras.Model(inputs, outputs, name="every_kernel_type")
+
+
+# Written out by hand for `every_kernel_type_model`, in layer order:
+# (layer name, attribute prefix, kernel attribute, kernel layout).
+EVERY_KERNEL_TYPE = [
+    ("conv", "kernel", "kernel", "conv"),
+    ("depthwise", "depthwise", "kernel", "depthwise"),
+    ("separable", "depthwise", "depthwise_kernel", "depthwise"),
+    ("separable", "pointwise", "pointwise_kernel", "conv"),
+    ("transpose", "kernel", "kernel", "conv_transpose"),
+    ("dense", "kernel", "kernel", "dense"),
+]
+
+
+def every_kernel_placed(kind):
+    """`EVERY_KERNEL_TYPE` with the layer attribute that `attach` sets for
+    `kind` (`"regularizer"` or `"constraint"`): `(layer name, attribute,
+    kernel attribute, kernel layout)`."""
+    return [
+        (name, f"{prefix}_{kind}", kernel, layout)
+        for name, prefix, kernel, layout in EVERY_KERNEL_TYPE
+    ]
+
+
+class SubclassedClassifier(keras.Model):
+    """A subclassed model: its config records its constructor arguments, not
+    its layers' configs, as a keras-hub backbone's does."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.conv = keras.layers.Conv2D(4, 3, name="conv")
+        self.pool = keras.layers.GlobalAveragePooling2D()
+        self.head = keras.layers.Dense(2, name="head")
+
+    def call(self, x):
+        return self.head(self.pool(self.conv(x)))

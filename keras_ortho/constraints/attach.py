@@ -1,11 +1,6 @@
 """Placing a constraint on the kernels of a model that is already built."""
 
-import keras
-
-from keras_ortho._attachment import refuse_serializing_where_lost
-from keras_ortho._model_graph import select_kernels
-from keras_ortho._step_functions import rebuild_step_functions
-from keras_ortho._validation import validate_bool
+from keras_ortho._attachment import attach_to_kernels
 
 
 def attach(model, constraint, layers=None, overwrite=False):
@@ -62,67 +57,4 @@ def attach(model, constraint, layers=None, overwrite=False):
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     ```
     """
-    if not isinstance(model, keras.Layer):
-        raise TypeError(
-            "Invalid type for argument `model`: expected a built keras.Model or "
-            f"layer. Received: model={model!r} of type {type(model).__name__}"
-        )
-    if not isinstance(constraint, keras.constraints.Constraint):
-        raise TypeError(
-            "Invalid type for argument `constraint`: expected a "
-            f"keras.constraints.Constraint. Received: constraint={constraint!r} "
-            f"of type {type(constraint).__name__}"
-        )
-    validate_bool(overwrite, "overwrite")
-
-    targets = [
-        (layer, kernel, kernel.attribute.replace("_regularizer", "_constraint"))
-        for layer, kernel in select_kernels(model, layers)
-    ]
-    if not overwrite:
-        _refuse_existing(targets)
-
-    copies = {}
-    for layer, kernel, attribute in targets:
-        layer_constraint = _for_layout(constraint, kernel.kernel_layout, copies)
-        kernel.variable.constraint = layer_constraint
-        setattr(layer, attribute, layer_constraint)
-    refuse_serializing_where_lost(
-        model,
-        [(layer, attribute) for layer, _, attribute in targets],
-        "keras_ortho.constraints.attach",
-    )
-
-    if getattr(model, "compiled", False):
-        rebuild_step_functions(model)
-    return [(layer.name, attribute) for layer, _, attribute in targets]
-
-
-def _refuse_existing(targets):
-    existing = []
-    for layer, kernel, attribute in targets:
-        current = kernel.variable.constraint or getattr(layer, attribute, None)
-        if current is not None:
-            existing.append(f"{layer.name}.{attribute}={current!r}")
-    if existing:
-        raise ValueError(
-            "Some kernels already have a constraint: "
-            f"{', '.join(existing)}. Pass `overwrite=True` to replace them, or "
-            "`layers=` to leave those layers out."
-        )
-
-
-def _for_layout(constraint, kernel_layout, copies):
-    """`constraint` for a kernel of `kernel_layout`: a copy with that
-    `kernel_layout` if the config has one, shared by all kernels alike."""
-    try:
-        config = constraint.get_config()
-    except NotImplementedError:
-        return constraint
-    if "kernel_layout" not in config:
-        return constraint
-    if kernel_layout not in copies:
-        copies[kernel_layout] = type(constraint).from_config(
-            {**config, "kernel_layout": kernel_layout}
-        )
-    return copies[kernel_layout]
+    return attach_to_kernels(model, constraint, layers, overwrite, "constraint")

@@ -1,11 +1,6 @@
 """Attaching a regularizer to the kernels of a model that is already built."""
 
-import keras
-
-from keras_ortho._attachment import refuse_serializing_where_lost
-from keras_ortho._model_graph import select_kernels
-from keras_ortho._step_functions import rebuild_step_functions
-from keras_ortho._validation import validate_bool
+from keras_ortho._attachment import attach_to_kernels
 
 
 def attach(model, regularizer, layers=None, overwrite=False):
@@ -79,67 +74,4 @@ def attach(model, regularizer, layers=None, overwrite=False):
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     ```
     """
-    if not isinstance(model, keras.Layer):
-        raise TypeError(
-            "Invalid type for argument `model`: expected a built keras.Model or "
-            f"layer. Received: model={model!r} of type {type(model).__name__}"
-        )
-    if not isinstance(regularizer, keras.regularizers.Regularizer):
-        raise TypeError(
-            "Invalid type for argument `regularizer`: expected a "
-            f"keras.regularizers.Regularizer. Received: regularizer={regularizer!r} "
-            f"of type {type(regularizer).__name__}"
-        )
-    validate_bool(overwrite, "overwrite")
-
-    targets = select_kernels(model, layers)
-    if not overwrite:
-        _refuse_existing(targets)
-
-    copies = {}
-    for layer, kernel in targets:
-        layer_regularizer = _for_kernel(regularizer, kernel, copies)
-        kernel.variable.regularizer = layer_regularizer
-        setattr(layer, kernel.attribute, layer_regularizer)
-    refuse_serializing_where_lost(
-        model,
-        [(layer, kernel.attribute) for layer, kernel in targets],
-        "keras_ortho.regularizers.attach",
-    )
-
-    if getattr(model, "compiled", False):
-        rebuild_step_functions(model)
-    return [(layer.name, kernel.attribute) for layer, kernel in targets]
-
-
-def _refuse_existing(targets):
-    existing = []
-    for layer, kernel in targets:
-        current = kernel.variable.regularizer or getattr(layer, kernel.attribute, None)
-        if current is not None:
-            existing.append(f"{layer.name}.{kernel.attribute}={current!r}")
-    if existing:
-        raise ValueError(
-            "Some kernels already have a regularizer: "
-            f"{', '.join(existing)}. Pass `overwrite=True` to replace them, or "
-            "`layers=` to leave those layers out."
-        )
-
-
-def _for_kernel(regularizer, kernel, copies):
-    """`regularizer` for one kernel: a copy with the kernel's `kernel_layout`
-    (and, for a regularizer that takes one, such as `OrthogonalConvolution`,
-    its `stride`) if the config has them, shared by all kernels alike."""
-    try:
-        config = regularizer.get_config()
-    except NotImplementedError:
-        return regularizer
-    if "kernel_layout" not in config:
-        return regularizer
-    overrides = {"kernel_layout": kernel.kernel_layout}
-    if "stride" in config and kernel.strides is not None:
-        overrides["stride"] = kernel.strides
-    key = tuple(sorted(overrides.items()))
-    if key not in copies:
-        copies[key] = type(regularizer).from_config({**config, **overrides})
-    return copies[key]
+    return attach_to_kernels(model, regularizer, layers, overwrite, "regularizer")

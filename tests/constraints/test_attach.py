@@ -6,27 +6,7 @@ from keras_ortho import constraints
 from tests import toolkit
 from tests.constraints import reference
 
-
-def _model():
-    inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(8, 3, padding="same", name="conv")(inputs)
-    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="depthwise")(x)
-    x = keras.layers.SeparableConv2D(6, 3, name="separable")(x)
-    x = keras.layers.Conv2DTranspose(4, 3, strides=2, name="up")(x)
-    x = keras.layers.BatchNormalization(name="norm")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(3, name="head")(x)
-    return keras.Model(inputs, outputs)
-
-
-EXPECTED = [
-    ("conv", "kernel_constraint", "kernel", "conv"),
-    ("depthwise", "depthwise_constraint", "kernel", "depthwise"),
-    ("separable", "depthwise_constraint", "depthwise_kernel", "depthwise"),
-    ("separable", "pointwise_constraint", "pointwise_kernel", "conv"),
-    ("up", "kernel_constraint", "kernel", "conv_transpose"),
-    ("head", "kernel_constraint", "kernel", "dense"),
-]
+EXPECTED = toolkit.every_kernel_placed("constraint")
 
 
 def _data():
@@ -35,7 +15,7 @@ def _data():
 
 
 def test_every_kernel_is_projected_with_its_layout_after_fit():
-    model = _model()
+    model = toolkit.every_kernel_type_model()
     model.compile(
         optimizer="sgd",
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -57,11 +37,11 @@ def test_every_kernel_is_projected_with_its_layout_after_fit():
             toolkit.to_numpy(getattr(layer, weight)), layout
         )
         np.testing.assert_allclose(values, 1.0, atol=1e-5, err_msg=f"{name}.{weight}")
-    assert model.get_layer("norm").gamma.constraint is None
+    assert model.get_layer("bn").gamma.constraint is None
 
 
 def test_copies_are_shared_per_layout_and_the_argument_is_not_placed():
-    model = _model()
+    model = toolkit.every_kernel_type_model()
     original = constraints.Orthogonal(gain=2.0)
     constraints.attach(model, original)
     depthwise = model.get_layer("depthwise").depthwise_constraint
@@ -71,7 +51,7 @@ def test_copies_are_shared_per_layout_and_the_argument_is_not_placed():
 
 
 def test_save_load_keeps_the_constraints(tmp_path):
-    model = _model()
+    model = toolkit.every_kernel_type_model()
     constraints.attach(model, constraints.Orthogonal(bjorck_steps=5))
     loaded = toolkit.assert_save_load_identical(model, _data()[0], tmp_path)
     for name, attribute, weight, layout in EXPECTED:
@@ -83,15 +63,20 @@ def test_save_load_keeps_the_constraints(tmp_path):
 
 
 def test_layer_selection_and_existing_constraints():
-    model = _model()
-    placed = constraints.attach(model, constraints.Orthogonal(), layers=["up", "head"])
-    assert placed == [("up", "kernel_constraint"), ("head", "kernel_constraint")]
+    model = toolkit.every_kernel_type_model()
+    placed = constraints.attach(
+        model, constraints.Orthogonal(), layers=["transpose", "dense"]
+    )
+    assert placed == [
+        ("transpose", "kernel_constraint"),
+        ("dense", "kernel_constraint"),
+    ]
     with pytest.raises(ValueError, match="already have a constraint"):
         constraints.attach(model, keras.constraints.UnitNorm())
     assert model.get_layer("conv").kernel_constraint is None
     constraints.attach(model, keras.constraints.UnitNorm(), overwrite=True)
     assert isinstance(
-        model.get_layer("up").kernel_constraint, keras.constraints.UnitNorm
+        model.get_layer("transpose").kernel_constraint, keras.constraints.UnitNorm
     )
     with pytest.raises(ValueError, match="no layer named"):
         constraints.attach(model, constraints.Orthogonal(), layers=["nope"])
@@ -99,28 +84,19 @@ def test_layer_selection_and_existing_constraints():
 
 def test_invalid_arguments():
     with pytest.raises(TypeError, match="constraint"):
-        constraints.attach(_model(), lambda w: w)
+        constraints.attach(toolkit.every_kernel_type_model(), lambda w: w)
     with pytest.raises(TypeError, match="model"):
         constraints.attach("model", constraints.Orthogonal())
     with pytest.raises(TypeError, match="overwrite"):
-        constraints.attach(_model(), constraints.Orthogonal(), overwrite=1)
-
-
-class _SubclassedClassifier(keras.Model):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.conv = keras.layers.Conv2D(4, 3, name="conv")
-        self.pool = keras.layers.GlobalAveragePooling2D()
-        self.head = keras.layers.Dense(2, name="head")
-
-    def call(self, x):
-        return self.head(self.pool(self.conv(x)))
+        constraints.attach(
+            toolkit.every_kernel_type_model(), constraints.Orthogonal(), overwrite=1
+        )
 
 
 def test_a_save_that_would_drop_the_constraints_is_refused(tmp_path):
     # A subclassed model (as a keras-hub backbone) saves its constructor
     # arguments, not its layers' configs: the file would load unconstrained.
-    model = _SubclassedClassifier(name="net")
+    model = toolkit.SubclassedClassifier(name="net")
     model(np.zeros((1, 6, 6, 3), "float32"))
     constraints.attach(model, constraints.Orthogonal())
     with pytest.raises(

@@ -8,30 +8,7 @@ from tests import toolkit
 from tests.regularizers import reference
 
 FACTOR = 0.3
-
-
-def _every_kernel_type_model():
-    inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(6, 3, name="conv")(inputs)
-    x = keras.layers.BatchNormalization(name="bn")(x)
-    x = keras.layers.DepthwiseConv2D(3, depth_multiplier=2, name="depthwise")(x)
-    x = keras.layers.SeparableConv2D(5, 3, depth_multiplier=2, name="separable")(x)
-    x = keras.layers.Conv2DTranspose(4, 3, name="transpose")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(3, name="dense")(x)
-    return keras.Model(inputs, outputs, name="every_kernel_type")
-
-
-# Written out by hand for `_every_kernel_type_model`, in layer order:
-# (layer name, regularizer attribute, kernel attribute, kernel layout).
-EVERY_KERNEL = [
-    ("conv", "kernel_regularizer", "kernel", "conv"),
-    ("depthwise", "depthwise_regularizer", "kernel", "depthwise"),
-    ("separable", "depthwise_regularizer", "depthwise_kernel", "depthwise"),
-    ("separable", "pointwise_regularizer", "pointwise_kernel", "conv"),
-    ("transpose", "kernel_regularizer", "kernel", "conv_transpose"),
-    ("dense", "kernel_regularizer", "kernel", "dense"),
-]
+EVERY_KERNEL = toolkit.every_kernel_placed("regularizer")
 
 
 def _numpy_penalty(model, expected, factor=FACTOR):
@@ -53,7 +30,7 @@ def _regularized_variables(model):
 
 
 def test_every_kernel_type_gets_its_layout():
-    model = _every_kernel_type_model()
+    model = toolkit.every_kernel_type_model()
     regularizer = regularizers.SoftOrthogonality(FACTOR)
 
     attached = regularizers.attach(model, regularizer)
@@ -146,7 +123,7 @@ def test_fit_loss_includes_the_regularization():
     # jit_compile="auto": XLA on TensorFlow and JAX, where the step traced by
     # the first fit would otherwise be reused; torch runs eagerly, as its
     # compile of every layer type here takes minutes on 2 cores.
-    model = _every_kernel_type_model()
+    model = toolkit.every_kernel_type_model()
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4, 8, 8, 3)).astype("float32")
     y = np.array([0, 1, 2, 1])
@@ -191,7 +168,7 @@ def test_every_kernel_of_a_keras_application():
 
 
 def test_save_load_keeps_the_regularizers(tmp_path):
-    model = _every_kernel_type_model()
+    model = toolkit.every_kernel_type_model()
     regularizers.attach(model, regularizers.SoftOrthogonality(FACTOR, gram="smaller"))
     x = np.random.default_rng(1).normal(size=(2, 8, 8, 3)).astype("float32")
 
@@ -230,7 +207,7 @@ def test_save_load_keeps_the_regularizers(tmp_path):
     ids=["names", "callable"],
 )
 def test_layer_selection(select, expected):
-    model = _every_kernel_type_model()
+    model = toolkit.every_kernel_type_model()
     assert regularizers.attach(model, regularizers.SoftOrthogonality(1.0), select) == (
         expected
     )
@@ -255,7 +232,7 @@ def test_layer_objects_and_nested_model_names_select_their_kernels():
 
 
 def test_any_keras_regularizer_is_attached_as_is():
-    model = _every_kernel_type_model()
+    model = toolkit.every_kernel_type_model()
     l2 = keras.regularizers.L2(0.1)
 
     regularizers.attach(model, l2, layers=["conv", "dense"])
@@ -325,7 +302,7 @@ def test_existing_regularizers_are_kept_unless_overwrite():
     ],
 )
 def test_invalid_arguments(kwargs, error, match):
-    model = _every_kernel_type_model()
+    model = toolkit.every_kernel_type_model()
     arguments = {"regularizer": regularizers.SoftOrthogonality(1.0), **kwargs}
     with pytest.raises(error, match=match):
         regularizers.attach(model, **arguments)
@@ -333,7 +310,7 @@ def test_invalid_arguments(kwargs, error, match):
 
 
 def test_layer_of_another_model_is_refused():
-    model = _every_kernel_type_model()
+    model = toolkit.every_kernel_type_model()
     stranger = keras.layers.Dense(3)
     stranger.build((None, 4))
     with pytest.raises(ValueError, match="not part of model"):
@@ -412,19 +389,8 @@ def test_keras_hub_backbone_refuses_a_save_that_would_drop_them(tmp_path):
     np.testing.assert_allclose(_regularization_loss(rebuilt), want, rtol=1e-5)
 
 
-class _SubclassedClassifier(keras.Model):
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        self.conv = keras.layers.Conv2D(4, 3, name="conv")
-        self.pool = keras.layers.GlobalAveragePooling2D()
-        self.head = keras.layers.Dense(2, name="head")
-
-    def call(self, x):
-        return self.head(self.pool(self.conv(x)))
-
-
 def test_subclassed_model_refuses_a_save_that_would_drop_them(tmp_path):
-    model = _SubclassedClassifier(name="net")
+    model = toolkit.SubclassedClassifier(name="net")
     model(np.zeros((1, 6, 6, 3), "float32"))
     regularizers.attach(model, regularizers.SoftOrthogonality(FACTOR))
     with pytest.raises(ValueError, match=r"'net'.*conv.kernel_regularizer"):
