@@ -1,6 +1,8 @@
 """Pieces shared by the CIFAR-style builders: argument checks, the input
-normalisation, convolutions padded as PyTorch pads them, and the head."""
+normalisation, convolutions padded as PyTorch pads them, residual stages and
+the head."""
 
+import functools
 import numbers
 
 import keras
@@ -88,11 +90,6 @@ def validate_statistics(mean, std):
             f"per channel in each. Received: mean={mean!r}, std={std!r}"
         )
     return mean, std, len(mean)
-
-
-def resolve_regularizer(kernel_regularizer):
-    """One regularizer instance, shared by every kernel of the model."""
-    return keras.regularizers.get(kernel_regularizer)
 
 
 def validate_classifier(classifier):
@@ -183,3 +180,48 @@ def head(x, images, num_classes, classifier, regularizer, name):
         )
     logits = classifier(features)
     return keras.Model(images, logits, name=name)
+
+
+def residual_stages(x, widths, blocks_per_stage, block):
+    """One stage of `blocks_per_stage` residual blocks per entry of `widths`;
+    the first block of every stage after the first has stride 2.
+    `block(x, filters, strides, name=...)` builds one block, named
+    `stage{s}_block{b}`."""
+    for stage, filters in enumerate(widths, start=1):
+        for index in range(1, blocks_per_stage + 1):
+            strides = 2 if stage > 1 and index == 1 else 1
+            x = block(x, filters, strides, name=f"stage{stage}_block{index}")
+    return x
+
+
+def post_activation_resnet(x, widths, blocks_per_stage, initializer, regularizer):
+    """The body of He et al.'s ResNet with a CIFAR stem: a 3x3 stride-1
+    convolution of `widths[0]` filters + BN + ReLU, then `residual_stages` of
+    `post_activation_block`s."""
+    x = conv(x, widths[0], 3, 1, initializer, regularizer, "stem_conv")
+    x = relu(batch_norm(x, "stem_bn"), "stem_relu")
+    block = functools.partial(
+        post_activation_block, initializer=initializer, regularizer=regularizer
+    )
+    return residual_stages(x, widths, blocks_per_stage, block)
+
+
+def image_classifier(
+    body, num_classes, input_shape, kernel_regularizer, classifier, name, mean, std
+):
+    """Checks the arguments every builder takes, then builds the Functional
+    model: the image input normalised inside (`model_input`),
+    `body(x, regularizer)` and the `head`.
+
+    `kernel_regularizer` becomes one regularizer instance, shared by every
+    kernel of the model.
+    """
+    num_classes = validate_int(num_classes, "num_classes", minimum=1)
+    mean, std, channels = validate_statistics(mean, std)
+    input_shape = validate_input_shape(input_shape, channels)
+    classifier = validate_classifier(classifier)
+    regularizer = keras.regularizers.get(kernel_regularizer)
+    images, x = model_input(input_shape, mean, std)
+    return head(
+        body(x, regularizer), images, num_classes, classifier, regularizer, name
+    )

@@ -1,7 +1,6 @@
 """ResNet-18 with a CIFAR stem: 3x3 stride-1 convolution and no max-pool."""
 
 from keras_ortho._export import register_serializable
-from keras_ortho._validation import validate_int
 from keras_ortho.models import _blocks
 
 
@@ -66,27 +65,14 @@ def resnet18_cifar(
         ResNet18): PyTorch's default initialisation, BatchNorm momentum and
         epsilon.
     """
-    num_classes = validate_int(num_classes, "num_classes", minimum=1)
-    mean, std, channels = _blocks.validate_statistics(mean, std)
-    input_shape = _blocks.validate_input_shape(input_shape, channels)
-    classifier = _blocks.validate_classifier(classifier)
-    regularizer = _blocks.resolve_regularizer(kernel_regularizer)
     initializer = _blocks.torch_default_initializer()
+    name = name or "resnet18_cifar"
 
-    images, x = _blocks.model_input(input_shape, mean, std)
-    x = _blocks.conv(x, 64, 3, 1, initializer, regularizer, "stem_conv")
-    x = _blocks.relu(_blocks.batch_norm(x, "stem_bn"), "stem_relu")
-    for stage, filters in enumerate((64, 128, 256, 512), start=1):
-        for block in (1, 2):
-            strides = 2 if stage > 1 and block == 1 else 1
-            x = _blocks.post_activation_block(
-                x,
-                filters,
-                strides,
-                initializer,
-                regularizer,
-                f"stage{stage}_block{block}",
-            )
-    return _blocks.head(
-        x, images, num_classes, classifier, regularizer, name or "resnet18_cifar"
+    def body(x, regularizer):
+        return _blocks.post_activation_resnet(
+            x, (64, 128, 256, 512), 2, initializer, regularizer
+        )
+
+    return _blocks.image_classifier(
+        body, num_classes, input_shape, kernel_regularizer, classifier, name, mean, std
     )

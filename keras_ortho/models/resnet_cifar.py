@@ -80,29 +80,16 @@ def resnet_cifar(
             "Invalid value for argument `depth`: expected 6n + 2 (20, 32, 44, "
             f"56, 110, ...). Received: depth={depth!r}"
         )
-    num_classes = validate_int(num_classes, "num_classes", minimum=1)
-    mean, std, channels = _blocks.validate_statistics(mean, std)
-    input_shape = _blocks.validate_input_shape(input_shape, channels)
-    classifier = _blocks.validate_classifier(classifier)
-    regularizer = _blocks.resolve_regularizer(kernel_regularizer)
     # pytorchcv initialises every convolution with kaiming_uniform_ (gain sqrt 2).
     initializer = keras.initializers.HeUniform()
-
-    images, x = _blocks.model_input(input_shape, mean, std)
-    x = _blocks.conv(x, 16, 3, 1, initializer, regularizer, "stem_conv")
-    x = _blocks.relu(_blocks.batch_norm(x, "stem_bn"), "stem_relu")
     blocks_per_stage = (depth - 2) // 6
-    for stage, filters in enumerate((16, 32, 64), start=1):
-        for block in range(1, blocks_per_stage + 1):
-            strides = 2 if stage > 1 and block == 1 else 1
-            x = _blocks.post_activation_block(
-                x,
-                filters,
-                strides,
-                initializer,
-                regularizer,
-                f"stage{stage}_block{block}",
-            )
-    return _blocks.head(
-        x, images, num_classes, classifier, regularizer, name or f"resnet{depth}_cifar"
+    name = name or f"resnet{depth}_cifar"
+
+    def body(x, regularizer):
+        return _blocks.post_activation_resnet(
+            x, (16, 32, 64), blocks_per_stage, initializer, regularizer
+        )
+
+    return _blocks.image_classifier(
+        body, num_classes, input_shape, kernel_regularizer, classifier, name, mean, std
     )

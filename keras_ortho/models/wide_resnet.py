@@ -1,5 +1,7 @@
 """The pre-activation Wide ResNet of Zagoruyko & Komodakis (WRN-d-k)."""
 
+import functools
+
 import keras
 
 from keras_ortho._export import register_serializable
@@ -120,36 +122,24 @@ def wide_resnet(
             "Invalid value for argument `dropout`: expected a rate in [0, 1). "
             f"Received: dropout={dropout!r}"
         )
-    num_classes = validate_int(num_classes, "num_classes", minimum=1)
-    mean, std, channels = _blocks.validate_statistics(mean, std)
-    input_shape = _blocks.validate_input_shape(input_shape, channels)
-    classifier = _blocks.validate_classifier(classifier)
-    regularizer = _blocks.resolve_regularizer(kernel_regularizer)
     initializer = keras.initializers.VarianceScaling(
         2.0, "fan_out", "untruncated_normal"
     )
-
-    images, x = _blocks.model_input(input_shape, mean, std)
-    x = _blocks.conv(x, 16, 3, 1, initializer, regularizer, "stem_conv")
+    widths = (16 * width, 32 * width, 64 * width)
     blocks_per_stage = (depth - 4) // 6
-    for stage, filters in enumerate((16 * width, 32 * width, 64 * width), start=1):
-        for block in range(1, blocks_per_stage + 1):
-            strides = 2 if stage > 1 and block == 1 else 1
-            x = _wide_block(
-                x,
-                filters,
-                strides,
-                dropout,
-                initializer,
-                regularizer,
-                f"stage{stage}_block{block}",
-            )
-    x = _bn_relu(x, "final")
-    return _blocks.head(
-        x,
-        images,
-        num_classes,
-        classifier,
-        regularizer,
-        name or f"wide_resnet{depth}_{width}",
+    name = name or f"wide_resnet{depth}_{width}"
+
+    def body(x, regularizer):
+        x = _blocks.conv(x, 16, 3, 1, initializer, regularizer, "stem_conv")
+        block = functools.partial(
+            _wide_block,
+            dropout=dropout,
+            initializer=initializer,
+            regularizer=regularizer,
+        )
+        x = _blocks.residual_stages(x, widths, blocks_per_stage, block)
+        return _bn_relu(x, "final")
+
+    return _blocks.image_classifier(
+        body, num_classes, input_shape, kernel_regularizer, classifier, name, mean, std
     )

@@ -3,10 +3,6 @@ import numpy as np
 import pytest
 
 from keras_ortho.models import wide_resnet
-from tests.toolkit import assert_save_load_identical
-from tests.toolkit import fit_one_step
-
-LOSS = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
 
 def trainable_count(model):
@@ -76,12 +72,3 @@ def test_classifier_swap():
 def test_invalid_arguments(kwargs, error):
     with pytest.raises(error):
         wide_resnet(**kwargs)
-
-
-def test_jit_fit_and_save_load(tmp_path):
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, (4, 32, 32, 3), "uint8")
-    model = wide_resnet(10, 1, dropout=0.3, num_classes=5)
-    fit_one_step(model, images, rng.integers(0, 5, (4,)), LOSS)
-    assert model.jit_compile is True
-    assert_save_load_identical(model, images, tmp_path)
