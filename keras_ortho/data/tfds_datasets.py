@@ -77,11 +77,11 @@ def load_cifar10(data_dir=None, cache_dir=None, download=True):
         tfds_name="cifar10",
         train_splits=("train",),
         label_key="label",
-        data_dir=validate_optional_path(data_dir, "data_dir"),
-        cache_dir=validate_optional_path(cache_dir, "cache_dir"),
+        data_dir=data_dir,
+        cache_dir=cache_dir,
         cache_stem="cifar10",
         name="cifar10",
-        download=validate_bool(download, "download"),
+        download=download,
     )
 
 
@@ -127,11 +127,11 @@ def load_cifar100(data_dir=None, cache_dir=None, label_mode="fine", download=Tru
         tfds_name="cifar100",
         train_splits=("train",),
         label_key="label" if label_mode == "fine" else "coarse_label",
-        data_dir=validate_optional_path(data_dir, "data_dir"),
-        cache_dir=validate_optional_path(cache_dir, "cache_dir"),
+        data_dir=data_dir,
+        cache_dir=cache_dir,
         cache_stem=f"cifar100_{label_mode}",
         name="cifar100",
-        download=validate_bool(download, "download"),
+        download=download,
     )
 
 
@@ -179,18 +179,22 @@ def load_svhn(data_dir=None, cache_dir=None, include_extra=False, download=True)
         tfds_name="svhn_cropped",
         train_splits=("train", "extra") if include_extra else ("train",),
         label_key="label",
-        data_dir=validate_optional_path(data_dir, "data_dir"),
-        cache_dir=validate_optional_path(cache_dir, "cache_dir"),
+        data_dir=data_dir,
+        cache_dir=cache_dir,
         cache_stem="svhn_cropped_extra" if include_extra else "svhn_cropped",
         name="svhn",
-        download=validate_bool(download, "download"),
+        download=download,
     )
 
 
 def _load_tfds_dataset(
     tfds_name, train_splits, label_key, data_dir, cache_dir, cache_stem, name, download
 ):
-    """The cached dataset if there is one, else the tfds splits, then cached."""
+    """The cached dataset if there is one, else the tfds splits, then cached.
+    Checks the arguments every loader takes."""
+    data_dir = validate_optional_path(data_dir, "data_dir")
+    cache_dir = validate_optional_path(cache_dir, "cache_dir")
+    download = validate_bool(download, "download")
     path = cache_path(cache_stem, cache_dir)
     cached = read_cache(path)
     if cached is not None:

@@ -12,7 +12,7 @@ from keras_ortho._validation import validate_positive_float
 from keras_ortho.regularizers._base import FunctionRegularizer
 
 
-def validate_correlation_power(value):
+def _validate_correlation_power(value):
     """Returns `value` as a float; raises unless it is a finite number >= 1.
 
     Below 1, `|c|^p` has an infinite slope at `c = 0`, where every pair of
@@ -27,9 +27,9 @@ def validate_correlation_power(value):
     return value
 
 
-def _validated_options(
-    diagonal_weight, correlation_weight, normalize_correlations, correlation_power
-):
+def validated_term_options(diagonal_weight, correlation_weight, correlation_power):
+    """The options of the norm term `D` and the correlation term `C`,
+    validated; `RelaxedOrthogonality` shares them."""
     return {
         "diagonal_weight": validate_non_negative_float(
             diagonal_weight, "diagonal_weight"
@@ -37,10 +37,20 @@ def _validated_options(
         "correlation_weight": validate_non_negative_float(
             correlation_weight, "correlation_weight"
         ),
+        "correlation_power": _validate_correlation_power(correlation_power),
+    }
+
+
+def _validated_options(
+    diagonal_weight, correlation_weight, normalize_correlations, correlation_power
+):
+    return {
+        **validated_term_options(
+            diagonal_weight, correlation_weight, correlation_power
+        ),
         "normalize_correlations": validate_bool(
             normalize_correlations, "normalize_correlations"
         ),
-        "correlation_power": validate_correlation_power(correlation_power),
     }
 
 

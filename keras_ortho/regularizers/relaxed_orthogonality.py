@@ -10,14 +10,11 @@ from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import filter_matrix
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
-from keras_ortho._validation import validate_non_negative_float
 from keras_ortho.regularizers._base import FunctionRegularizer
 from keras_ortho.regularizers.disentangled_orthogonality import correlation_magnitudes
 from keras_ortho.regularizers.disentangled_orthogonality import correlation_matrix
 from keras_ortho.regularizers.disentangled_orthogonality import diagonal_term
-from keras_ortho.regularizers.disentangled_orthogonality import (
-    validate_correlation_power,
-)
+from keras_ortho.regularizers.disentangled_orthogonality import validated_term_options
 
 EXCLUSION_RULES = ("turan",)
 
@@ -87,13 +84,9 @@ def _validated_options(
     return {
         "target_rank": target_rank,
         "num_excluded": _validate_num_excluded(num_excluded, target_rank),
-        "diagonal_weight": validate_non_negative_float(
-            diagonal_weight, "diagonal_weight"
+        **validated_term_options(
+            diagonal_weight, correlation_weight, correlation_power
         ),
-        "correlation_weight": validate_non_negative_float(
-            correlation_weight, "correlation_weight"
-        ),
-        "correlation_power": validate_correlation_power(correlation_power),
     }
 
 
