@@ -34,7 +34,8 @@ def _load_names():
 
 _NAMES = _load_names()
 
-# Command-line option -> Recipe field, for the settings every subcommand shares.
+# Command-line option -> recipe setting (the name `Recipe.replace` takes),
+# for the settings every subcommand shares.
 _RECIPE_OPTIONS = (
     ("--dataset", "dataset", str, f"dataset: {', '.join(_NAMES.DATASET_NAMES)}"),
     ("--epochs", "epochs", int, "training epochs"),

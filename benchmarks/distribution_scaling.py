@@ -124,7 +124,7 @@ def measure(args, recipe, devices):
     elif devices > 1:
         recipe = recipe.replace(distribution="data_parallel", devices=devices)
     dataset = throughput.random_dataset(
-        recipe, recipe.batch_size * args.steps, args.seed
+        recipe, recipe.data.batch_size * args.steps, args.seed
     )
     # The second of two epochs, as throughput.py times it.
     clock = _timing.EpochClock(timed_epoch=1)
@@ -137,9 +137,9 @@ def measure(args, recipe, devices):
     return {
         "devices": devices,
         "processes": run.results["processes"],
-        "per_device_batch": recipe.batch_size // devices,
+        "per_device_batch": recipe.data.batch_size // devices,
         "seconds": clock.seconds,
-        "images_per_second": recipe.batch_size * args.steps / clock.seconds,
+        "images_per_second": recipe.data.batch_size * args.steps / clock.seconds,
     }
 
 
@@ -199,9 +199,10 @@ def main(argv=None):
         # Process 0 reports; a multi-worker TensorFlow strategy must come
         # before any other TensorFlow work, so no one-device run precedes it.
         if data_parallelism("data_parallel").is_chief:
+            methods = "+".join(recipe.orthogonality.methods)
             print(
-                f"{recipe.name} ({'+'.join(recipe.methods)}), global batch "
-                f"{recipe.batch_size}, {result['devices']} device(s) in "
+                f"{recipe.name} ({methods}), global batch "
+                f"{recipe.data.batch_size}, {result['devices']} device(s) in "
                 f"{result['processes']} processes: "
                 f"{result['images_per_second']:,.0f} images/s ({args.steps} "
                 f"steps in {result['seconds']:.2f} s), {info['backend']}"
@@ -210,9 +211,11 @@ def main(argv=None):
                 _timing.write_results(args.json, info, [result])
         return
     counts = device_counts(args.devices, available_devices())
+    batch_size = recipe.data.batch_size
+    methods, network = "+".join(recipe.orthogonality.methods), recipe.network
     for devices in counts:
-        if recipe.batch_size % devices:
-            print(f"{devices} devices: skipped, {recipe.batch_size} does not split")
+        if batch_size % devices:
+            print(f"{devices} devices: skipped, {batch_size} does not split")
             continue
         if keras.backend.backend() == "tensorflow" and len(counts) > 1:
             result = measure_in_own_process(argv, devices)
@@ -225,8 +228,8 @@ def main(argv=None):
         )
         results.append(result)
         print(
-            f"{recipe.name} ({'+'.join(recipe.methods)}, {recipe.model}-"
-            f"{recipe.depth}), global batch {recipe.batch_size}, {devices} "
+            f"{recipe.name} ({methods}, {network.model}-{network.depth}), "
+            f"global batch {batch_size}, {devices} "
             f"device(s): {result['images_per_second']:,.0f} images/s, scaling "
             f"efficiency {result['efficiency']:.2f} ({args.steps} steps in "
             f"{result['seconds']:.2f} s) on {info['device']}, {info['backend']}"

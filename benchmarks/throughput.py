@@ -74,8 +74,8 @@ def parse_arguments(argv=None):
 
 def random_dataset(recipe, images, seed):
     """Random uint8 images and labels shaped like the recipe's dataset."""
-    num_classes = {"cifar100": 100, "tiny_imagenet": 200}.get(recipe.dataset, 10)
-    side = 64 if recipe.dataset == "tiny_imagenet" else 32
+    num_classes = {"cifar100": 100, "tiny_imagenet": 200}.get(recipe.data.dataset, 10)
+    side = 64 if recipe.data.dataset == "tiny_imagenet" else 32
     rng = np.random.default_rng(seed)
     return Dataset(
         x_train=rng.integers(0, 256, (images, side, side, 3), dtype=np.uint8),
@@ -84,7 +84,7 @@ def random_dataset(recipe, images, seed):
         y_test=rng.integers(0, num_classes, TEST_IMAGES),
         num_classes=num_classes,
         class_names=None,
-        name=f"random_{recipe.dataset}",
+        name=f"random_{recipe.data.dataset}",
     )
 
 
@@ -112,8 +112,8 @@ def measure(args, batch_size, policy):
         keras.config.set_dtype_policy(previous)
     return {
         "recipe": recipe.name,
-        "methods": "+".join(recipe.methods),
-        "model": f"{recipe.model}-{recipe.depth}",
+        "methods": "+".join(recipe.orthogonality.methods),
+        "model": f"{recipe.network.model}-{recipe.network.depth}",
         "batch_size": batch_size,
         "dtype_policy": policy,
         "timed_steps": args.steps,

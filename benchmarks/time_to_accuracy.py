@@ -88,7 +88,7 @@ def main(argv=None):
     results = []
     for methods in args.methods:
         keras.backend.clear_session()
-        recipe = recipes.Recipe(
+        recipe = recipes.Recipe().replace(
             name="time_to_accuracy",
             **{**SCHEDULE, "epochs": args.epochs, "depth": args.depth},
             methods=methods,

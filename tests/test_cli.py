@@ -8,6 +8,7 @@ import keras
 import pytest
 
 import keras_ortho_cli as cli
+from keras_ortho.recipes import Recipe
 from keras_ortho.recipes import methods
 from keras_ortho.recipes import presets
 
@@ -88,6 +89,37 @@ def test_parser_lists_the_subcommands():
     parser = cli.build_parser()
     help_text = parser.format_help()
     assert "train" in help_text and "compare" in help_text
+
+
+def test_options_set_the_recipe_settings_by_name():
+    argv = ["train", "--recipe", "srip_wrn", "--depth", "16", "--width", "2"]
+    argv += ["--batch-size", "64", "--crop-padding", "0", "--cutout", "8"]
+    argv += ["--learning-rate", "0.05", "--regularizer-factor", "0.001"]
+    argv += ["--train-size", "100", "--epochs", "3", "--dataset", "cifar100"]
+    arguments = cli.build_parser().parse_args(argv)
+    recipe = cli._recipe_from(arguments, methods="opl,so")
+    assert recipe == presets.get_recipe(
+        "srip_wrn",
+        depth=16,
+        width=2,
+        batch_size=64,
+        crop_padding=0,
+        cutout=8,
+        learning_rate=0.05,
+        regularizer_factor=1e-3,
+        train_size=100,
+        epochs=3,
+        dataset="cifar100",
+        methods="opl,so",
+    )
+    assert (recipe.network.depth, recipe.network.width) == (16, 2)
+    assert (recipe.data.dataset, recipe.data.batch_size) == ("cifar100", 64)
+    assert (recipe.augmentation.crop_padding, recipe.augmentation.cutout) == (0, 8)
+    assert recipe.optimization.learning_rate == 0.05
+    assert recipe.orthogonality.regularizer_factor == 1e-3
+    # Every option names one setting of the recipe.
+    settings = Recipe().to_dict()
+    assert all(field in settings for _, field, _, _ in cli._RECIPE_OPTIONS)
 
 
 def test_distribution_options_set_the_recipe():

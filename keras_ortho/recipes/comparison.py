@@ -25,7 +25,7 @@ def compare(recipe, methods, run_dir, dataset=None, data_dir=None, verbose="auto
             string or tuple, e.g. `["ce", "opl", "so", "fixed", "opl,so"]`.
         run_dir: the comparison's directory.
         dataset: a `keras_ortho.data.Dataset`, or `None` to load
-            `recipe.dataset`.
+            `recipe.data.dataset`.
         data_dir: passed to `keras_ortho.data.load_dataset`.
         verbose: `model.fit`'s verbosity.
 
@@ -60,7 +60,7 @@ def compare(recipe, methods, run_dir, dataset=None, data_dir=None, verbose="auto
         recipe.distribution, recipe.devices, recipe.synchronized_batch_norm
     )
     if dataset is None:
-        dataset = ortho_data.load_dataset(recipe.dataset, data_dir=data_dir)
+        dataset = ortho_data.load_dataset(recipe.data.dataset, data_dir=data_dir)
     results = []
     for combination in combinations:
         run = train(

@@ -123,48 +123,49 @@ class MethodComponents:
     kernel_constraint: keras.constraints.Constraint | None = None
 
 
-def method_components(recipe, num_classes):
-    """Fresh losses, regularizer, head and callbacks for `recipe.methods`.
+def method_components(settings, num_classes, seed):
+    """Fresh losses, regularizer, head and callbacks for `settings.methods`.
 
     Args:
-        recipe: a `keras_ortho.recipes.Recipe`.
+        settings: a recipe's `OrthogonalitySettings` (`recipe.orthogonality`).
         num_classes: the number of classes of the dataset.
+        seed: the seed of the fixed class vectors.
 
     Returns:
         A `MethodComponents`.
     """
-    methods = recipe.methods
+    methods = settings.methods
     classifier = None
     if "fixed" in methods:
         classifier = FixedClassifier(
             num_classes,
-            init=recipe.fixed_init,
-            logits=recipe.fixed_logits,
-            scale=recipe.fixed_scale,
-            seed=recipe.seed,
+            init=settings.fixed_init,
+            logits=settings.fixed_logits,
+            scale=settings.fixed_scale,
+            seed=seed,
             name="classifier",
         )
     regularizer = None
     callbacks = ()
     for name, regularizer_class in KERNEL_REGULARIZERS.items():
         if name in methods:
-            factor = recipe.regularizer_factor
+            factor = settings.regularizer_factor
             regularizer = regularizer_class(
                 DEFAULT_FACTORS[name] if factor is None else factor
             )
-            if name == "srip" and recipe.srip_schedule:
+            if name == "srip" and settings.srip_schedule:
                 callbacks = (RegularizerSchedule.srip(),)
     feature_loss, weight = None, 0.0
     if "opl" in methods:
         # Pairs span the global batch under tf.distribute too; on one device
         # and under JAX DataParallel the loss already sees the whole batch.
         feature_loss = losses.OrthogonalProjectionLoss(
-            gamma=recipe.opl_gamma, cross_replica=True
+            gamma=settings.opl_gamma, cross_replica=True
         )
-        weight = recipe.opl_weight
+        weight = settings.opl_weight
     elif "os" in methods:
-        feature_loss = losses.OrthogonalSphereLoss(num_blocks=recipe.os_blocks)
-        weight = recipe.os_weight
+        feature_loss = losses.OrthogonalSphereLoss(num_blocks=settings.os_blocks)
+        weight = settings.os_weight
     constraint = None
     for name, constraint_class in KERNEL_CONSTRAINTS.items():
         if name in methods:

@@ -1,121 +1,121 @@
 """The paper presets: the reference recipes of OPL, SRIP, the fixed classifier
 and OS, plus the small offline `demo`."""
 
+import dataclasses
+
 from keras_ortho._names import RECIPE_NAMES
 from keras_ortho._validation import validate_choice
 from keras_ortho.recipes.recipe import Recipe
+from keras_ortho.recipes.settings import AugmentationSettings
+from keras_ortho.recipes.settings import DataSettings
+from keras_ortho.recipes.settings import NetworkSettings
+from keras_ortho.recipes.settings import OptimizationSettings
+from keras_ortho.recipes.settings import OrthogonalitySettings
 
-# Shared by the OPL and SRIP CIFAR recipes: SGD 0.1, momentum 0.9, weight
-# decay 5e-4 (coupled, as torch's SGD), batch 128, 200 epochs, rate x0.2 from
-# epochs 60, 120 and 160, pad-4 crop and horizontal flip.
-_CIFAR_SCHEDULE = {
-    "epochs": 200,
-    "batch_size": 128,
-    "learning_rate": 0.1,
-    "momentum": 0.9,
-    "weight_decay": 5e-4,
-    "weight_decay_mode": "coupled",
-    "lr_milestones": (60, 120, 160),
-    "lr_decay": 0.2,
-}
+# The OPL and SRIP CIFAR schedule: SGD 0.1, momentum 0.9, weight decay 5e-4
+# (coupled, as torch's SGD), rate x0.2 from epochs 60, 120 and 160, over 200
+# epochs of batch 128 with pad-4 crops and horizontal flips.
+_CIFAR_EPOCHS = 200
+_CIFAR_BATCH_SIZE = 128
+_CIFAR_OPTIMIZATION = OptimizationSettings(
+    learning_rate=0.1,
+    momentum=0.9,
+    weight_decay=5e-4,
+    weight_decay_mode="coupled",
+    lr_milestones=(60, 120, 160),
+    lr_decay=0.2,
+)
 
-_FIXED_CLASSIFIER = {
-    "model": "resnet18_cifar",
-    "dataset": "cifar10",
-    "methods": ("fixed",),
-    "epochs": 80,
-    "batch_size": 32,
-    "learning_rate": 0.1,
-    "momentum": 0.9,
-    "nesterov": True,
-    "lr_schedule": "plateau",
-    "lr_decay": 0.2,
-    "plateau_patience": 3,
-    "validation_fraction": 0.1,
-}
+# SRIP at its reference code's factor, with Bansal et al.'s step schedule.
+_SRIP = OrthogonalitySettings(
+    methods=("srip",), regularizer_factor=1e-2, srip_schedule=True
+)
+
+# The fixed-classifier code: ResNet-18, Nesterov SGD 0.1, batch 32, 80 epochs,
+# rate x0.2 on a 3-epoch plateau of the accuracy of a held-out tenth.
+_FIXED_CLASSIFIER = Recipe(
+    name="fixed_classifier",
+    epochs=80,
+    data=DataSettings(dataset="cifar10", batch_size=32, validation_fraction=0.1),
+    network=NetworkSettings(model="resnet18_cifar"),
+    optimization=OptimizationSettings(
+        learning_rate=0.1,
+        momentum=0.9,
+        nesterov=True,
+        weight_decay=5e-4,
+        lr_schedule="plateau",
+        lr_decay=0.2,
+        plateau_patience=3,
+    ),
+    orthogonality=OrthogonalitySettings(methods=("fixed",), fixed_logits="dot"),
+)
 
 PRESETS = {
     "opl_cifar100": Recipe(
         name="opl_cifar100",
-        dataset="cifar100",
-        model="resnet_cifar",
-        depth=56,
-        methods=("opl",),
-        warmup_epochs=1,
-        opl_gamma=0.5,
-        opl_weight=1.0,
-        **_CIFAR_SCHEDULE,
+        epochs=_CIFAR_EPOCHS,
+        data=DataSettings(dataset="cifar100", batch_size=_CIFAR_BATCH_SIZE),
+        network=NetworkSettings(model="resnet_cifar", depth=56),
+        optimization=dataclasses.replace(_CIFAR_OPTIMIZATION, warmup_epochs=1),
+        orthogonality=OrthogonalitySettings(
+            methods=("opl",), opl_gamma=0.5, opl_weight=1.0
+        ),
     ),
     "srip_wrn": Recipe(
         name="srip_wrn",
-        dataset="cifar10",
-        model="wide_resnet",
-        depth=28,
-        width=10,
-        dropout=0.3,
-        methods=("srip",),
-        nesterov=True,
-        crop_fill="reflect",
-        regularizer_factor=1e-2,
-        srip_schedule=True,
-        **_CIFAR_SCHEDULE,
+        epochs=_CIFAR_EPOCHS,
+        data=DataSettings(dataset="cifar10", batch_size=_CIFAR_BATCH_SIZE),
+        network=NetworkSettings(model="wide_resnet", depth=28, width=10, dropout=0.3),
+        optimization=dataclasses.replace(_CIFAR_OPTIMIZATION, nesterov=True),
+        augmentation=AugmentationSettings(crop_fill="reflect"),
+        orthogonality=_SRIP,
     ),
     "srip_svhn": Recipe(
         name="srip_svhn",
-        dataset="svhn",
-        model="wide_resnet",
-        depth=16,
-        width=8,
-        dropout=0.4,
-        methods=("srip",),
         epochs=160,
-        batch_size=256,
-        learning_rate=0.01,
-        momentum=0.9,
-        nesterov=True,
-        weight_decay=5e-4,
-        lr_milestones=(80, 120),
-        lr_decay=0.1,
-        crop_padding=0,
-        horizontal_flip=False,
-        regularizer_factor=1e-2,
-        srip_schedule=True,
+        data=DataSettings(dataset="svhn", batch_size=256),
+        network=NetworkSettings(model="wide_resnet", depth=16, width=8, dropout=0.4),
+        optimization=OptimizationSettings(
+            learning_rate=0.01,
+            momentum=0.9,
+            nesterov=True,
+            weight_decay=5e-4,
+            lr_milestones=(80, 120),
+            lr_decay=0.1,
+        ),
+        augmentation=AugmentationSettings(crop_padding=0, horizontal_flip=False),
+        orthogonality=_SRIP,
     ),
-    "fixed_classifier": Recipe(
-        name="fixed_classifier",
-        weight_decay=5e-4,
-        fixed_logits="dot",
-        **_FIXED_CLASSIFIER,
-    ),
-    "fixed_classifier_cosine": Recipe(
+    "fixed_classifier": _FIXED_CLASSIFIER,
+    "fixed_classifier_cosine": _FIXED_CLASSIFIER.replace(
         name="fixed_classifier_cosine",
         weight_decay=0.0,
         fixed_logits="cosine",
         fixed_scale=16.0,
-        **_FIXED_CLASSIFIER,
     ),
     "os": Recipe(
         name="os",
-        dataset="cifar10",
-        model="resnet18_cifar",
-        methods=("os",),
-        os_blocks=16,
-        os_weight=0.1,
-        **_CIFAR_SCHEDULE,
+        epochs=_CIFAR_EPOCHS,
+        data=DataSettings(dataset="cifar10", batch_size=_CIFAR_BATCH_SIZE),
+        network=NetworkSettings(model="resnet18_cifar"),
+        optimization=_CIFAR_OPTIMIZATION,
+        orthogonality=OrthogonalitySettings(
+            methods=("os",), os_blocks=16, os_weight=0.1
+        ),
     ),
     "demo": Recipe(
         name="demo",
-        dataset="cifar10_subset",
-        model="resnet_cifar",
-        depth=8,
-        methods=("ce",),
         epochs=2,
-        batch_size=50,
-        learning_rate=0.05,
-        momentum=0.9,
-        weight_decay=5e-4,
-        lr_milestones=(1,),
-        lr_decay=0.2,
+        data=DataSettings(dataset="cifar10_subset", batch_size=50),
+        network=NetworkSettings(model="resnet_cifar", depth=8),
+        optimization=OptimizationSettings(
+            learning_rate=0.05,
+            momentum=0.9,
+            weight_decay=5e-4,
+            lr_milestones=(1,),
+            lr_decay=0.2,
+        ),
+        orthogonality=OrthogonalitySettings(methods=("ce",)),
     ),
 }
 
@@ -149,7 +149,8 @@ def get_recipe(name, **overrides):
 
     Args:
         name: one of `RECIPE_NAMES`.
-        **overrides: `Recipe` fields to change.
+        **overrides: settings to change, each by its name alone
+            (`depth=20`, `crop_padding=0`), or whole groups (`Recipe.replace`).
 
     Returns:
         A `Recipe`.

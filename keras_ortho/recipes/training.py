@@ -6,11 +6,8 @@ import os
 import time
 
 import keras
-import numpy as np
 
-from keras_ortho import constraints
 from keras_ortho import data as ortho_data
-from keras_ortho import layers as ortho_layers
 from keras_ortho import models
 from keras_ortho._distribute import ProcessShare
 from keras_ortho._distribute import ReplicaSeeds
@@ -18,15 +15,18 @@ from keras_ortho._distribute import batch_norm_statistics
 from keras_ortho._distribute import data_parallelism
 from keras_ortho._distribute import prefer_ordered_xla_cpu_schedule
 from keras_ortho._validation import validate_optional_path
-from keras_ortho.layers import MixWithPartners
 from keras_ortho.models.with_features import FEATURES
 from keras_ortho.models.with_features import LOGITS
-from keras_ortho.optimizers import CoupledWeightDecaySGD
-from keras_ortho.optimizers.schedules import WarmupMultiStepDecay
 from keras_ortho.recipes._batches import EpochSeeding
 from keras_ortho.recipes._batches import EpochShuffledBatches
 from keras_ortho.recipes._batches import ValidationBatches
-from keras_ortho.recipes._resumable_plateau import ResumablePlateau
+from keras_ortho.recipes._data_splits import channel_statistics
+from keras_ortho.recipes._data_splits import split_dataset
+from keras_ortho.recipes._epoch_backup import EpochBackup
+from keras_ortho.recipes._optimization import make_optimizer
+from keras_ortho.recipes._optimization import schedule_callbacks
+from keras_ortho.recipes._training_model import build_classifier
+from keras_ortho.recipes._training_model import training_model
 from keras_ortho.recipes.evaluation import evaluate
 from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
@@ -58,151 +58,10 @@ class TrainingRun:
     results: dict
 
 
-@dataclasses.dataclass(frozen=True)
-class _Splits:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray | None
-    y_val: np.ndarray | None
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def _split(dataset, recipe):
-    """Seeded draws of the training, validation and test images."""
-    rng = np.random.default_rng(recipe.seed)
-    order = rng.permutation(len(dataset.x_train))
-    num_val = round(recipe.validation_fraction * len(order))
-    val, train = np.sort(order[:num_val]), order[num_val:]
-    if recipe.train_size is not None:
-        train = train[: recipe.train_size]
-    train = np.sort(train)
-    test = np.arange(len(dataset.x_test))
-    if recipe.test_size is not None:
-        test = np.sort(rng.permutation(len(test))[: recipe.test_size])
-    return _Splits(
-        dataset.x_train[train],
-        dataset.y_train[train],
-        dataset.x_train[val] if num_val else None,
-        dataset.y_train[val] if num_val else None,
-        dataset.x_test[test],
-        dataset.y_test[test],
-    )
-
-
-def _channel_statistics(images, chunk=4096):
-    """Per-channel mean and standard deviation of uint8 images, on [0, 1];
-    summed in chunks so that no float copy of the whole set is made."""
-    total = np.zeros(images.shape[-1])
-    squares = np.zeros(images.shape[-1])
-    for start in range(0, len(images), chunk):
-        pixels = images[start : start + chunk].reshape(-1, images.shape[-1])
-        pixels = pixels.astype(np.float64) / 255.0
-        total += pixels.sum(axis=0)
-        squares += np.square(pixels).sum(axis=0)
-    count = images.size // images.shape[-1]
-    mean = total / count
-    # A constant channel keeps std 1/255 rather than dividing by zero.
-    std = np.maximum(np.sqrt(np.maximum(squares / count - mean**2, 0.0)), 1 / 255)
-    return tuple(float(m) for m in mean), tuple(float(s) for s in std)
-
-
-def build_classifier(recipe, num_classes, input_shape, mean, std, components):
-    """The recipe's network, images (0..255) -> logits, with the methods' head
-    and kernel regularizer or constraint."""
-    options = {
-        "num_classes": num_classes,
-        "input_shape": input_shape,
-        "kernel_regularizer": components.kernel_regularizer,
-        "classifier": components.classifier,
-        "mean": mean,
-        "std": std,
-    }
-    if recipe.model == "resnet_cifar":
-        model = models.resnet_cifar(recipe.depth, **options)
-    elif recipe.model == "wide_resnet":
-        model = models.wide_resnet(
-            recipe.depth, recipe.width, dropout=recipe.dropout, **options
-        )
-    else:
-        model = models.resnet18_cifar(**options)
-    if components.kernel_constraint is not None:
-        constraints.attach(model, components.kernel_constraint)
-    return model
-
-
-def augmentation_layers(recipe):
-    """The on-device augmentation, active only in training: pad-and-crop,
-    horizontal flip, RandAugment and Cutout, in this order (torchvision's
-    order in the references), each if the recipe turns it on."""
-    layers = []
-    if recipe.crop_padding:
-        layers.append(
-            ortho_layers.RandomPadCrop(
-                recipe.crop_padding, fill=recipe.crop_fill, name="random_pad_crop"
-            )
-        )
-    if recipe.horizontal_flip:
-        layers.append(ortho_layers.RandomHorizontalFlip(name="random_horizontal_flip"))
-    if recipe.randaugment_ops:
-        layers.append(
-            ortho_layers.RandAugment(
-                recipe.randaugment_ops,
-                recipe.randaugment_magnitude,
-                name="rand_augment",
-            )
-        )
-    if recipe.cutout:
-        layers.append(ortho_layers.Cutout(recipe.cutout, name="cutout"))
-    return layers
-
-
-def make_optimizer(recipe, steps_per_epoch):
-    """SGD with the recipe's learning-rate schedule and weight decay."""
-    if recipe.lr_schedule == "multistep":
-        learning_rate = WarmupMultiStepDecay(
-            recipe.learning_rate,
-            steps_per_epoch,
-            milestones=recipe.lr_milestones,
-            decay=recipe.lr_decay,
-            warmup_epochs=recipe.warmup_epochs,
-        )
-    else:
-        learning_rate = recipe.learning_rate
-    if recipe.weight_decay_mode == "coupled":
-        return CoupledWeightDecaySGD(
-            learning_rate,
-            momentum=recipe.momentum,
-            nesterov=recipe.nesterov,
-            coupled_weight_decay=recipe.weight_decay,
-        )
-    return keras.optimizers.SGD(
-        learning_rate,
-        momentum=recipe.momentum,
-        nesterov=recipe.nesterov,
-        weight_decay=recipe.weight_decay or None,
-    )
-
-
-def _training_model(classifier, feature_model, components, input_shape, recipe):
-    """Augmentation in front of the classifier (or of the feature model when a
-    feature loss needs the features); with MixUp/CutMix, the model also takes
-    the batch's `MixingDraw` as inputs and mixes last."""
-    images = keras.Input(input_shape, dtype="uint8", name="images")
-    x = images
-    for layer in augmentation_layers(recipe):
-        x = layer(x)
-    inputs = images
-    if recipe.mixing is not None:
-        draw = MixingDraw.symbolic_inputs()
-        x = MixWithPartners(name="mix_with_partners")([x, *draw.values()])
-        inputs = {"images": images, **draw}
-    network = classifier if components.feature_loss is None else feature_model
-    return keras.Model(inputs, network(x), name=f"{classifier.name}_training")
-
-
-def _compile(model, recipe, components, steps_per_epoch, jit_compile):
-    if recipe.mixing is None:
+def _compile(model, optimizer, components, mixing, jit_compile):
+    """Cross-entropy on the logits (on soft labels when `mixing` is on), the
+    methods' feature loss on the features, and accuracy."""
+    if mixing is None:
         cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
         accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
     else:
@@ -218,7 +77,7 @@ def _compile(model, recipe, components, steps_per_epoch, jit_compile):
         }
         compiled_metrics = {LOGITS: [accuracy]}
     model.compile(
-        optimizer=make_optimizer(recipe, steps_per_epoch),
+        optimizer=optimizer,
         loss=loss,
         loss_weights=loss_weights,
         metrics=compiled_metrics,
@@ -232,12 +91,12 @@ def _targets(components):
     return models.feature_targets
 
 
-def _validation_data(splits, recipe, components, num_classes):
+def _validation_data(splits, mixing, components, num_classes):
     """The held-out images and their targets, in the training model's format
     (with an identity mixing draw and one-hot labels when mixing is on)."""
     if splits.x_val is None:
         return None
-    if recipe.mixing is None:
+    if mixing is None:
         return splits.x_val, _targets(components)(splits.y_val)
     identity = MixingDraw.identity(len(splits.x_val))
     return (
@@ -255,7 +114,7 @@ def _local_copy(classifier):
     return local
 
 
-def _check_even_split(recipe, batch_size, x_val, replicas):
+def _check_even_split(batch_size, x_val, validation_fraction, replicas):
     """Every training batch, and every validation batch but the last (of
     `len(x_val) % batch_size` images), splits evenly among the replicas."""
     if batch_size % replicas:
@@ -266,7 +125,7 @@ def _check_even_split(recipe, batch_size, x_val, replicas):
             f"evenly among {replicas} devices, as every batch must in "
             "data-parallel training. Choose a validation_fraction that holds "
             f"out a multiple of {replicas} images. Received: "
-            f"validation_fraction={recipe.validation_fraction!r}"
+            f"validation_fraction={validation_fraction!r}"
         )
 
 
@@ -277,7 +136,8 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     both optionally cut to `train_size`/`test_size`; the network normalises
     the uint8 images itself, with per-channel statistics of the training
     images, and augments them on the device. Every run keeps a
-    `keras.callbacks.BackupAndRestore` backup in `run_dir/backup`: calling
+    `keras.callbacks.BackupAndRestore` backup in `run_dir/backup` (per epoch,
+    with Keras' asynchronous batch-end callbacks left on): calling
     `train` again with the same `run_dir` after an interruption continues
     from the last completed epoch, with the batches and random draws
     (augmentation, dropout) an uninterrupted run would have seen: both are
@@ -293,7 +153,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         recipe: a `keras_ortho.recipes.Recipe`.
         run_dir: the run's directory (created if needed).
         dataset: a `keras_ortho.data.Dataset` to train on; `None` loads
-            `recipe.dataset` with `keras_ortho.data.load_dataset`.
+            `recipe.data.dataset` with `keras_ortho.data.load_dataset`.
         data_dir: passed to `load_dataset` when `dataset` is `None`.
         verbose: `model.fit`'s verbosity (`"auto"`: Keras' progress bar).
         callbacks: extra Keras callbacks, run after the recipe's own.
@@ -322,7 +182,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     if run_dir is None:
         raise ValueError("Invalid value for argument `run_dir`: expected a path.")
     if dataset is None:
-        dataset = ortho_data.load_dataset(recipe.dataset, data_dir=data_dir)
+        dataset = ortho_data.load_dataset(recipe.data.dataset, data_dir=data_dir)
     elif not isinstance(dataset, ortho_data.Dataset):
         raise TypeError(
             "Invalid type for argument `dataset`: expected None or a "
@@ -342,22 +202,28 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
     os.makedirs(log_dir, exist_ok=True)
     keras.utils.set_random_seed(recipe.seed)
 
-    splits = _split(dataset, recipe)
+    splits = split_dataset(dataset, recipe.data, recipe.seed)
     input_shape = tuple(splits.x_train.shape[1:])
-    mean, std = _channel_statistics(splits.x_train)
-    components = method_components(recipe, dataset.num_classes)
+    mean, std = channel_statistics(splits.x_train)
+    components = method_components(
+        recipe.orthogonality, dataset.num_classes, recipe.seed
+    )
+    mixing = recipe.augmentation.mixing
     batches = EpochShuffledBatches(
         splits.x_train,
         splits.y_train,
-        recipe.batch_size,
+        recipe.data.batch_size,
         recipe.seed,
         _targets(components),
-        max_batches=recipe.steps_per_epoch,
-        mixing=recipe.mixing,
+        max_batches=recipe.data.steps_per_epoch,
+        mixing=mixing,
         num_classes=dataset.num_classes,
     )
     _check_even_split(
-        recipe, batches.batch_size, splits.x_val, parallelism.num_replicas
+        batches.batch_size,
+        splits.x_val,
+        recipe.data.validation_fraction,
+        parallelism.num_replicas,
     )
     jit_compile = recipe.jit_compile
     if not parallelism.xla:
@@ -370,15 +236,19 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         jit_compile = False
     with parallelism.scope():
         classifier = build_classifier(
-            recipe, dataset.num_classes, input_shape, mean, std, components
+            recipe.network, dataset.num_classes, input_shape, mean, std, components
         )
         feature_model = models.with_features(classifier, feature_layer="features")
-        model = _training_model(
-            classifier, feature_model, components, input_shape, recipe
+        model = training_model(
+            classifier if components.feature_loss is None else feature_model,
+            input_shape,
+            recipe.augmentation,
+            name=f"{classifier.name}_training",
         )
-        _compile(model, recipe, components, len(batches), jit_compile)
+        optimizer = make_optimizer(recipe.optimization, len(batches))
+        _compile(model, optimizer, components, mixing, jit_compile)
 
-    validation_data = _validation_data(splits, recipe, components, dataset.num_classes)
+    validation_data = _validation_data(splits, mixing, components, dataset.num_classes)
     # Full validation batches split evenly among the devices.
     validation_batch_size = batches.batch_size
     if parallelism.process_count > 1 and not parallelism.engine_shards_input:
@@ -390,29 +260,18 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
             )
         validation_batch_size = None
     history_path = os.path.join(log_dir, HISTORY_FILE)
+    monitor = "val_accuracy"
+    if components.feature_loss is not None:
+        monitor = f"val_{LOGITS}_accuracy"
     fit_callbacks = [
-        keras.callbacks.BackupAndRestore(os.path.join(log_dir, BACKUP_DIR)),
+        EpochBackup(os.path.join(log_dir, BACKUP_DIR)),
         EpochSeeding(batches, recipe.seed),
+        *([ReplicaSeeds()] if parallelism.tensorflow_replicas else []),
         *components.callbacks,
+        *schedule_callbacks(recipe.optimization, history_path, monitor),
+        keras.callbacks.CSVLogger(history_path, append=True),
+        *callbacks,
     ]
-    if parallelism.tensorflow_replicas:
-        fit_callbacks.insert(2, ReplicaSeeds())
-    if recipe.lr_schedule == "plateau":
-        monitor = "val_accuracy"
-        if components.feature_loss is not None:
-            monitor = f"val_{LOGITS}_accuracy"
-        fit_callbacks.append(
-            ResumablePlateau(
-                history_path,
-                monitor=monitor,
-                mode="max",
-                factor=recipe.lr_decay,
-                patience=recipe.plateau_patience,
-                min_delta=1e-4,
-            )
-        )
-    fit_callbacks.append(keras.callbacks.CSVLogger(history_path, append=True))
-    fit_callbacks.extend(callbacks)
 
     start = time.perf_counter()
     with (
@@ -440,7 +299,7 @@ def train(recipe, run_dir, dataset=None, data_dir=None, verbose="auto", callback
         classifier.save(os.path.join(run_dir, MODEL_FILE))
     results = {
         "recipe": recipe.name,
-        "method": method_label(recipe.methods),
+        "method": method_label(recipe.orthogonality.methods),
         "dataset": dataset.name,
         "model": classifier.name,
         "backend": keras.backend.backend(),

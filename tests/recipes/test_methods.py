@@ -6,8 +6,10 @@ from keras_ortho import layers
 from keras_ortho import losses
 from keras_ortho import regularizers
 from keras_ortho.recipes import METHOD_NAMES
+from keras_ortho.recipes import OrthogonalitySettings
 from keras_ortho.recipes import get_recipe
 from keras_ortho.recipes import parse_methods
+from keras_ortho.recipes._training_model import build_classifier
 from keras_ortho.recipes.methods import method_components
 from keras_ortho.recipes.methods import method_label
 
@@ -85,7 +87,7 @@ def test_label():
     ],
 )
 def test_kernel_regularizers(method, regularizer_class, factor):
-    components = method_components(get_recipe("demo", methods=method), 10)
+    components = method_components(OrthogonalitySettings(methods=method), 10, seed=0)
     assert type(components.kernel_regularizer) is regularizer_class
     assert components.kernel_regularizer.factor == factor
     assert components.feature_loss is None and components.classifier is None
@@ -99,14 +101,14 @@ def test_regularizer_factor_override_and_no_schedule():
     recipe = get_recipe(
         "demo", methods="srip", regularizer_factor=0.5, srip_schedule=False
     )
-    components = method_components(recipe, 10)
+    components = method_components(recipe.orthogonality, 10, recipe.seed)
     assert components.kernel_regularizer.factor == 0.5
     assert components.callbacks == ()
 
 
 def test_feature_losses_and_head():
     recipe = get_recipe("demo", methods="opl,fixed", opl_gamma=2.0, opl_weight=0.1)
-    components = method_components(recipe, 7)
+    components = method_components(recipe.orthogonality, 7, recipe.seed)
     assert isinstance(components.feature_loss, losses.OrthogonalProjectionLoss)
     assert components.feature_loss.gamma == 2.0
     assert components.feature_loss_weight == 0.1
@@ -114,30 +116,34 @@ def test_feature_losses_and_head():
     assert components.classifier.units == 7
     assert components.kernel_regularizer is None
 
-    components = method_components(get_recipe("demo", methods="os", os_blocks=8), 10)
+    components = method_components(
+        OrthogonalitySettings(methods="os", os_blocks=8), 10, seed=0
+    )
     assert isinstance(components.feature_loss, losses.OrthogonalSphereLoss)
     assert components.feature_loss.num_blocks == 8
     assert components.feature_loss_weight == 0.1
 
 
 def test_cosine_head():
-    components = method_components(get_recipe("fixed_classifier_cosine"), 10)
+    components = method_components(
+        get_recipe("fixed_classifier_cosine").orthogonality, 10, seed=0
+    )
     assert components.classifier.get_config()["logits"] == "cosine"
     assert components.classifier.get_config()["scale"] == 16.0
 
 
 def test_orth_places_the_orthogonal_constraint_on_every_kernel():
-    from keras_ortho.recipes.training import build_classifier
-
     recipe = get_recipe("demo", methods="opl,so,orth,fixed")
-    components = method_components(recipe, 10)
+    components = method_components(recipe.orthogonality, 10, recipe.seed)
     assert isinstance(components.kernel_constraint, constraints.Orthogonal)
     assert isinstance(components.kernel_regularizer, regularizers.SoftOrthogonality)
     model = build_classifier(
-        recipe, 10, (32, 32, 3), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), components
+        recipe.network, 10, (32, 32, 3), (0.0, 0.0, 0.0), (1.0, 1.0, 1.0), components
     )
     kernels = [v for v in model.trainable_variables if len(v.shape) >= 2]
     assert kernels and all(
         isinstance(v.constraint, constraints.Orthogonal) for v in kernels
     )
-    assert method_components(get_recipe("demo"), 10).kernel_constraint is None
+    assert (
+        method_components(OrthogonalitySettings(), 10, seed=0).kernel_constraint is None
+    )

@@ -1,7 +1,9 @@
 import csv
+import dataclasses
 import json
 import math
 import os
+import threading
 
 import keras
 import numpy as np
@@ -10,13 +12,14 @@ import pytest
 from keras_ortho.data import Dataset
 from keras_ortho.optimizers import CoupledWeightDecaySGD
 from keras_ortho.recipes import RECIPE_NAMES
+from keras_ortho.recipes import AugmentationSettings
 from keras_ortho.recipes import compare
 from keras_ortho.recipes import format_table
 from keras_ortho.recipes import get_recipe
 from keras_ortho.recipes import train
 from keras_ortho.recipes._batches import EpochShuffledBatches
-from keras_ortho.recipes.training import augmentation_layers
-from keras_ortho.recipes.training import make_optimizer
+from keras_ortho.recipes._optimization import make_optimizer
+from keras_ortho.recipes._training_model import augmentation_layers
 from tests.toolkit import to_numpy
 
 BACKEND = keras.backend.backend()
@@ -44,7 +47,7 @@ def tiny(name, **changes):
     optimiser and schedule are what is tested here)."""
     recipe = get_recipe(name)
     small = {"epochs": 1, "batch_size": 8, "steps_per_epoch": 2}
-    if recipe.model == "wide_resnet":
+    if recipe.network.model == "wide_resnet":
         small.update(depth=10, width=1)
     else:
         small.update(model="resnet_cifar", depth=8)
@@ -105,20 +108,58 @@ def test_every_augmentation_fits_with_a_validation_split(tmp_path):
 
 
 def test_augmentation_order():
-    recipe = get_recipe("demo", randaugment_ops=1, cutout=8)
-    assert [type(layer).__name__ for layer in augmentation_layers(recipe)] == [
+    def layer_names(settings):
+        return [type(layer).__name__ for layer in augmentation_layers(settings)]
+
+    settings = AugmentationSettings(randaugment_ops=1, cutout=8)
+    assert layer_names(settings) == [
         "RandomPadCrop",
         "RandomHorizontalFlip",
         "RandAugment",
         "Cutout",
     ]
-    bare = recipe.replace(crop_padding=0, horizontal_flip=False, randaugment_ops=0)
-    assert [type(layer).__name__ for layer in augmentation_layers(bare)] == ["Cutout"]
+    bare = dataclasses.replace(
+        settings, crop_padding=0, horizontal_flip=False, randaugment_ops=0
+    )
+    assert layer_names(bare) == ["Cutout"]
+
+
+class RecordsBatchEndThreads(keras.callbacks.Callback):
+    """Records the threads `fit` runs batch ends on. It only adds to a set,
+    which any thread may do, so it is async-safe and leaves Keras' choice of
+    dispatch to the recipe's own callbacks."""
+
+    async_safe = True
+
+    def __init__(self):
+        super().__init__()
+        self.threads = set()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.threads.add(threading.current_thread())
+
+
+def test_fit_runs_batch_ends_asynchronously(tmp_path):
+    # Keras runs batch ends on a thread pool, so that the next step is
+    # dispatched while the last one's logs are read, on the thread-safe
+    # backends (JAX, torch), unless a callback with a batch hook is not
+    # async-safe: Keras' BackupAndRestore has one, the recipe's backup is safe.
+    recorder = RecordsBatchEndThreads()
+    train(
+        tiny("demo"),
+        tmp_path,
+        dataset=synthetic_dataset(),
+        verbose=0,
+        callbacks=[recorder],
+    )
+    assert recorder.threads
+    on_this_thread = recorder.threads == {threading.current_thread()}
+    assert on_this_thread == (BACKEND == "tensorflow")
 
 
 def test_mixing_draws_depend_only_on_seed_epoch_and_batch():
     dataset = synthetic_dataset()
-    mixing = get_recipe("demo", cutmix_alpha=1.0).mixing
+    mixing = get_recipe("demo", cutmix_alpha=1.0).augmentation.mixing
 
     def batches():
         return EpochShuffledBatches(
@@ -147,18 +188,20 @@ def test_mixing_draws_depend_only_on_seed_epoch_and_batch():
 
 def test_make_optimizer():
     recipe = get_recipe("opl_cifar100")
-    coupled = make_optimizer(recipe, steps_per_epoch=391)
+    coupled = make_optimizer(recipe.optimization, steps_per_epoch=391)
     assert isinstance(coupled, CoupledWeightDecaySGD)
     assert coupled.coupled_weight_decay == 5e-4 and coupled.momentum == 0.9
     schedule = coupled.get_config()["learning_rate"]["config"]
     assert schedule["steps_per_epoch"] == 391 and schedule["warmup_epochs"] == 1
 
-    decoupled = make_optimizer(recipe.replace(weight_decay_mode="decoupled"), 391)
+    decoupled = make_optimizer(
+        recipe.replace(weight_decay_mode="decoupled").optimization, 391
+    )
     assert isinstance(decoupled, keras.optimizers.SGD)
     assert not isinstance(decoupled, CoupledWeightDecaySGD)
     assert decoupled.weight_decay == 5e-4
 
-    plateau = make_optimizer(get_recipe("fixed_classifier"), 100)
+    plateau = make_optimizer(get_recipe("fixed_classifier").optimization, 100)
     assert plateau.nesterov
     assert float(to_numpy(plateau.learning_rate)) == pytest.approx(0.1)
 
