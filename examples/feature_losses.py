@@ -176,7 +176,7 @@ for name, outputs in predictions.items():
     ece = keras_ortho.metrics.expected_calibration_error(
         y_test, outputs["logits"], from_logits=True
     )
-    statistics = keras_ortho.metrics.opl_statistics(outputs["features"], y_test)
+    statistics = keras_ortho.diagnostics.opl_statistics(outputs["features"], y_test)
     print(
         f"{name:<22} {accuracy:8.3f} {ece:6.3f} {statistics.s:6.3f} {statistics.d:6.3f}"
     )

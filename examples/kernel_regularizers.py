@@ -30,7 +30,7 @@ they go where Keras takes one:
    as a `keras.applications` network;
 3. `keras_ortho.callbacks.RegularizerSchedule` changes their factor between
    epochs;
-4. `keras_ortho.metrics.filter_orthogonality` measures every kernel, which we
+4. `keras_ortho.diagnostics.filter_orthogonality` measures every kernel, which we
    plot per layer before and after training.
 
 On a GPU, train on a full dataset:
@@ -145,7 +145,7 @@ orthogonal = small_convnet(keras_ortho.regularizers.SoftOrthogonality(1e-3))
 def residuals(model):
     return {
         record.layer_name: record.so_residual
-        for record in keras_ortho.metrics.filter_orthogonality(model)
+        for record in keras_ortho.diagnostics.filter_orthogonality(model)
     }
 
 

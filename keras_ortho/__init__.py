@@ -3,6 +3,7 @@
 from keras_ortho import callbacks
 from keras_ortho import constraints
 from keras_ortho import data
+from keras_ortho import diagnostics
 from keras_ortho import initializers
 from keras_ortho import layers
 from keras_ortho import losses
@@ -19,6 +20,7 @@ __all__ = [
     "callbacks",
     "constraints",
     "data",
+    "diagnostics",
     "initializers",
     "layers",
     "losses",

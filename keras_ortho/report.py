@@ -59,7 +59,7 @@ def write_report(
     `keras_ortho.callbacks.OrthogonalityMonitor`, the area under the random
     and activation-ranked sub-selection curves and, for datasets with boxes
     (Tiny ImageNet), the CAM localisation accuracy. CAMs need a GAP model
-    with a Dense head (`keras_ortho.metrics.class_activation_maps`); for
+    with a Dense head (`keras_ortho.diagnostics.class_activation_maps`); for
     other heads the page says why they are missing. Anything the run
     directory lacks is skipped with a note on the page saying what is
     missing and how to get it.

@@ -9,8 +9,8 @@ from PIL import Image
 import keras_ortho_cli as cli
 from keras_ortho import callbacks
 from keras_ortho import data
+from keras_ortho import diagnostics
 from keras_ortho import layers
-from keras_ortho import metrics
 from keras_ortho import report
 from keras_ortho.recipes.results import RESULTS_JSON as RESULTS_FILE
 from keras_ortho.recipes.training import HISTORY_FILE
@@ -113,10 +113,10 @@ def test_report_of_a_tiny_run(tmp_path, dataset):
 
     # Each kernel's row: filter-Gram residual, then its operator spectrum.
     model = keras.saving.load_model(run_dir / MODEL_FILE, compile=False)
-    spectra = metrics.convolution_spectra(model)
+    spectra = diagnostics.convolution_spectra(model)
     assert [r.kernel_path for r in spectra] == ["conv/kernel", "classifier/kernel"]
     for index, (gram, spectrum) in enumerate(
-        zip(metrics.filter_orthogonality(model), spectra, strict=True), start=1
+        zip(diagnostics.filter_orthogonality(model), spectra, strict=True), start=1
     ):
         size = "x".join(map(str, spectrum.spatial_shape)) or "-"
         cells = [

@@ -13,10 +13,11 @@ import keras
 import numpy as np
 
 from keras_ortho import data as ortho_data
+from keras_ortho import diagnostics
 from keras_ortho import metrics
 from keras_ortho._model_graph import feature_extractor
 from keras_ortho._model_graph import find_head
-from keras_ortho.metrics.feature_statistics import feature_statistics
+from keras_ortho.diagnostics.feature_statistics import feature_statistics
 from keras_ortho.recipes.results import RESULTS_JSON as RESULTS_FILE
 from keras_ortho.recipes.training import HISTORY_FILE
 from keras_ortho.recipes.training import MODEL_FILE
@@ -143,9 +144,11 @@ def measure_run(run_dir, results, notes, dataset, options, load_dataset=True):
     run.model = _load_model(run_dir, notes)
     if run.model is None:
         return run
-    run.kernels = metrics.filter_orthogonality(run.model)
+    run.kernels = diagnostics.filter_orthogonality(run.model)
     try:
-        run.spectra = {r.kernel_path: r for r in metrics.convolution_spectra(run.model)}
+        run.spectra = {
+            r.kernel_path: r for r in diagnostics.convolution_spectra(run.model)
+        }
     except ValueError:
         notes.append(
             "No operator spectra: the input size of the model's convolutions "
@@ -247,7 +250,7 @@ def _evaluate(model, dataset, options, notes):
         },
     }
     curves = {
-        "random": metrics.feature_subselection_curve(
+        "random": diagnostics.feature_subselection_curve(
             features,
             labels,
             head,
@@ -256,7 +259,7 @@ def _evaluate(model, dataset, options, notes):
             num_seeds=5,
             seed=options.seed,
         ),
-        "largest activation": metrics.feature_subselection_curve(
+        "largest activation": diagnostics.feature_subselection_curve(
             features,
             labels,
             head,
@@ -286,7 +289,7 @@ def _activation_maps(model, dataset, chosen, head, measures, notes, cam_images):
     images, labels = dataset.x_test[chosen], dataset.y_test[chosen]
     shown = np.unique(np.linspace(0, len(chosen) - 1, cam_images).round().astype(int))
     try:
-        maps = metrics.class_activation_maps(
+        maps = diagnostics.class_activation_maps(
             model, images[shown], class_indices=labels[shown]
         )
     except (TypeError, ValueError):
@@ -294,13 +297,13 @@ def _activation_maps(model, dataset, chosen, head, measures, notes, cam_images):
             "No class activation maps: they need one GlobalAveragePooling2D "
             "layer feeding the model's final Dense classifier, and this "
             f"model's head is a {type(head).__name__} "
-            "(see keras_ortho.metrics.class_activation_maps)."
+            "(see keras_ortho.diagnostics.class_activation_maps)."
         )
         return None
     ground_truth = None
     if dataset.boxes_test is not None:
         ground_truth = dataset.boxes_test[chosen]
-        score = metrics.localization_score(model, images, ground_truth, labels)
+        score = diagnostics.localization_score(model, images, ground_truth, labels)
         measures["cam/gt_known"] = score.gt_known_accuracy
         measures["cam/top1"] = score.top1_accuracy
         ground_truth = ground_truth[shown]
@@ -308,7 +311,7 @@ def _activation_maps(model, dataset, chosen, head, measures, notes, cam_images):
     return ActivationMaps(
         images=images[shown],
         maps=maps,
-        predicted_boxes=metrics.bounding_boxes(maps),
+        predicted_boxes=diagnostics.bounding_boxes(maps),
         ground_truth_boxes=ground_truth,
         titles=[names[int(k)] for k in labels[shown]],
     )

@@ -4,12 +4,12 @@ end of each epoch."""
 import keras
 import numpy as np
 
-from keras_ortho import metrics
+from keras_ortho import diagnostics
 from keras_ortho._model_graph import feature_extractor
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_int
-from keras_ortho.metrics.feature_statistics import FEATURE_STATISTICS
-from keras_ortho.metrics.feature_statistics import feature_statistics
+from keras_ortho.diagnostics.feature_statistics import FEATURE_STATISTICS
+from keras_ortho.diagnostics.feature_statistics import feature_statistics
 
 FILTER_MEASURES = (
     "so_residual",
@@ -33,14 +33,14 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
     At the end of every epoch, outside the compiled train step (so training
     steps cost nothing more), the monitor measures
 
-    - every kernel's filter orthogonality (`keras_ortho.metrics.
+    - every kernel's filter orthogonality (`keras_ortho.diagnostics.
       filter_orthogonality`), logged per kernel as `"ortho/<layer>/<measure>"`
       and averaged over the monitored kernels as `"ortho/mean/<measure>"`;
       a layer with two kernels (SeparableConv) logs
       `"ortho/<layer>.<kernel>/<measure>"`;
     - with `operator_spectra=True`, the singular values of every kernel's
       linear map, the convolution as an operator on images
-      (`keras_ortho.metrics.convolution_spectra`): logged per kernel as
+      (`keras_ortho.diagnostics.convolution_spectra`): logged per kernel as
       `"spectrum/<layer>/sigma_max"`, `".../sigma_min"` and
       `".../stable_rank"`, and summarised as `"spectrum/max/sigma_max"`,
       `"spectrum/min/sigma_min"` and `"spectrum/mean/stable_rank"`;
@@ -120,7 +120,7 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
 
     Reference:
         The measures of Bansal et al., NeurIPS 2018 (filters) and Ranasinghe
-        et al., ICCV 2021 (OPL's `s` and `d`); see `keras_ortho.metrics`.
+        et al., ICCV 2021 (OPL's `s` and `d`); see `keras_ortho.diagnostics`.
     """
 
     def __init__(
@@ -193,11 +193,13 @@ class OrthogonalityMonitor(keras.callbacks.Callback):
         return values
 
     def _records(self):
-        return self._monitored(metrics.filter_orthogonality(self.model))
+        return self._monitored(diagnostics.filter_orthogonality(self.model))
 
     def _spectra(self):
         return self._monitored(
-            metrics.convolution_spectra(self.model, spatial_shape=self.spatial_shape)
+            diagnostics.convolution_spectra(
+                self.model, spatial_shape=self.spatial_shape
+            )
         )
 
     def _monitored(self, records):

@@ -1,18 +1,16 @@
-"""Calibration of predicted probabilities: ECE, MCE, NLL, Brier score and the
-reliability diagram.
+"""Calibration of predicted probabilities: ECE, MCE, NLL and Brier score.
 
 All functions take the labels and the predictions of a whole evaluation set
 (NumPy or backend arrays), compute in float32 with `keras.ops` and return
-Python floats or NumPy arrays.
+Python floats.
 
-Binning rule, shared with `keras_ortho.metrics.ExpectedCalibrationError`: the
-confidence `c = max_k p_k` falls into bin `m` (0-based) of `M` equal-width bins
-when `m / M < c <= (m + 1) / M`; bins are right-closed, a confidence of exactly
-0 goes into the first bin and 1 into the last. The edges are the float32 values
+Binning rule, shared with `keras_ortho.metrics.ExpectedCalibrationError` and
+`keras_ortho.diagnostics.reliability_diagram`: the confidence `c = max_k p_k`
+falls into bin `m` (0-based) of `M` equal-width bins when
+`m / M < c <= (m + 1) / M`; bins are right-closed, a confidence of exactly 0
+goes into the first bin and 1 into the last. The edges are the float32 values
 of `linspace(0, 1, M + 1)`.
 """
-
-import dataclasses
 
 import numpy as np
 from keras import ops
@@ -88,7 +86,7 @@ def bin_totals(y_true, y_pred, num_bins, sample_weight=None, from_logits=False):
         ),
         "float32",
     )
-    inner_edges = ops.convert_to_tensor(_bin_edges(num_bins)[1:-1])
+    inner_edges = ops.convert_to_tensor(bin_edges(num_bins)[1:-1])
     # The number of inner edges strictly below `c` is its right-closed bin.
     bin_index = ops.sum(
         ops.cast(ops.expand_dims(confidence, -1) > inner_edges, "int32"), axis=-1
@@ -102,47 +100,25 @@ def bin_totals(y_true, y_pred, num_bins, sample_weight=None, from_logits=False):
     return count, confidence_sum, correct_sum
 
 
-def _bin_edges(num_bins):
+def bin_edges(num_bins):
     """The `M + 1` float32 bin edges `linspace(0, 1, M + 1)`."""
     return np.linspace(0.0, 1.0, num_bins + 1).astype("float32")
 
 
-def _calibration_gaps(count, confidence_sum, correct_sum):
-    """Per-bin `|acc - conf|` (0 for empty bins) and the ECE, as NumPy."""
-    count, confidence_sum, correct_sum = (
-        np.asarray(ops.convert_to_numpy(t), dtype="float64")
-        for t in (count, confidence_sum, correct_sum)
-    )
-    occupied = count > 0
-    safe_count = np.where(occupied, count, 1.0)
-    gaps = np.where(occupied, np.abs(correct_sum - confidence_sum) / safe_count, 0.0)
-    total = count.sum()
-    ece = float(np.sum(gaps * count) / total) if total > 0 else 0.0
-    return gaps, occupied, ece
+def calibration_bins(y_true, y_pred, num_bins, from_logits, sample_weight):
+    """Per-bin `(count, accuracy, confidence)`, float64 NumPy `(M,)` each: the
+    (weighted) count, fraction correct and mean confidence, 0 in empty bins.
 
-
-@dataclasses.dataclass(frozen=True)
-class ReliabilityDiagram:
-    """The data of a reliability diagram.
-
-    Attributes:
-        bin_edges: float32 `(M + 1,)`, the edges of the right-closed bins.
-        accuracy: float `(M,)`, the (weighted) fraction of correct predictions
-            per bin; 0 in empty bins.
-        confidence: float `(M,)`, the (weighted) mean confidence per bin; 0 in
-            empty bins.
-        count: float `(M,)`, the number (total weight) of predictions per bin.
+    Validates `num_bins` and `from_logits`.
     """
-
-    bin_edges: np.ndarray
-    accuracy: np.ndarray
-    confidence: np.ndarray
-    count: np.ndarray
-
-
-def _check_common(num_bins, from_logits):
     validate_bool(from_logits, "from_logits")
-    return validate_num_bins(num_bins)
+    num_bins = validate_num_bins(num_bins)
+    count, confidence_sum, correct_sum = (
+        np.asarray(ops.convert_to_numpy(total), "float64")
+        for total in bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
+    )
+    safe_count = np.where(count > 0, count, 1.0)
+    return count, correct_sum / safe_count, confidence_sum / safe_count
 
 
 @register_serializable
@@ -185,9 +161,12 @@ def expected_calibration_error(
         C. Guo, G. Pleiss, Y. Sun, K. Q. Weinberger, "On Calibration of Modern
         Neural Networks", ICML 2017 (equal-width bins, M = 15).
     """
-    num_bins = _check_common(num_bins, from_logits)
-    totals = bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
-    return _calibration_gaps(*totals)[2]
+    count, accuracy, confidence = calibration_bins(
+        y_true, y_pred, num_bins, from_logits, sample_weight
+    )
+    total = count.sum()
+    gaps = np.abs(accuracy - confidence)
+    return float(np.sum(count * gaps) / total) if total > 0 else 0.0
 
 
 @register_serializable
@@ -224,59 +203,12 @@ def maximum_calibration_error(
         M. P. Naeini, G. Cooper, M. Hauskrecht, "Obtaining Well Calibrated
         Probabilities Using Bayesian Binning", AAAI 2015; Guo et al., 2017.
     """
-    num_bins = _check_common(num_bins, from_logits)
-    totals = bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
-    gaps, occupied, _ = _calibration_gaps(*totals)
-    return float(gaps[occupied].max()) if occupied.any() else 0.0
-
-
-@register_serializable
-def reliability_diagram(
-    y_true, y_pred, num_bins=15, from_logits=False, sample_weight=None
-):
-    """Per-bin accuracy, mean confidence and count: the reliability diagram.
-
-    Bins as in `expected_calibration_error`. A perfectly calibrated model has
-    `accuracy == confidence` in every non-empty bin.
-
-    Args:
-        y_true: integer labels `(N,)` or `(N, 1)`, or one-hot labels `(N, K)`.
-        y_pred: class probabilities `(N, K)`, or logits with `from_logits=True`.
-        num_bins: the number of bins `M`, an integer >= 1.
-        from_logits: whether `y_pred` holds logits.
-        sample_weight: optional per-sample weights `(N,)`.
-
-    Returns:
-        A `ReliabilityDiagram(bin_edges, accuracy, confidence, count)`.
-
-    Example:
-
-    ```python
-    import matplotlib.pyplot as plt
-
-    y_test = np.random.randint(0, 3, 100)
-    probs = keras.ops.softmax(np.random.randn(100, 3))
-    diagram = keras_ortho.metrics.reliability_diagram(y_test, probs, num_bins=10)
-    centres = (diagram.bin_edges[:-1] + diagram.bin_edges[1:]) / 2
-    plt.bar(centres, diagram.accuracy, width=0.1)
-    ```
-
-    Reference:
-        A. Niculescu-Mizil, R. Caruana, "Predicting Good Probabilities with
-        Supervised Learning", ICML 2005; Guo et al., 2017.
-    """
-    num_bins = _check_common(num_bins, from_logits)
-    count, confidence_sum, correct_sum = (
-        np.asarray(ops.convert_to_numpy(t), dtype="float64")
-        for t in bin_totals(y_true, y_pred, num_bins, sample_weight, from_logits)
+    count, accuracy, confidence = calibration_bins(
+        y_true, y_pred, num_bins, from_logits, sample_weight
     )
-    safe_count = np.where(count > 0, count, 1.0)
-    return ReliabilityDiagram(
-        bin_edges=_bin_edges(num_bins),
-        accuracy=correct_sum / safe_count,
-        confidence=confidence_sum / safe_count,
-        count=count,
-    )
+    occupied = count > 0
+    gaps = np.abs(accuracy - confidence)[occupied]
+    return float(gaps.max()) if occupied.any() else 0.0
 
 
 @register_serializable

@@ -4,8 +4,8 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import register_serializable
+from keras_ortho._features import feature_matrix
 from keras_ortho._validation import validate_bool
-from keras_ortho.metrics._features import feature_matrix
 
 
 @register_serializable

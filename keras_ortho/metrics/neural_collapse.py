@@ -5,12 +5,12 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import register_serializable
+from keras_ortho._features import class_index
+from keras_ortho._features import feature_matrix
+from keras_ortho._features import per_class_means
+from keras_ortho._features import to_float
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_positive_float
-from keras_ortho.metrics._features import class_index
-from keras_ortho.metrics._features import class_sums
-from keras_ortho.metrics._features import feature_matrix
-from keras_ortho.metrics._features import to_float
 
 
 @register_serializable
@@ -36,15 +36,10 @@ def class_means(features, labels, centred=True):
     """
     validate_bool(centred, "centred")
     features = feature_matrix(features)
-    means = _class_means(features, *class_index(labels, features.shape[0]))
+    means = per_class_means(features, *class_index(labels, features.shape[0]))
     if centred:
         means = means - ops.mean(features, axis=0)
     return ops.convert_to_numpy(means)
-
-
-def _class_means(features, index, num_classes):
-    sums, counts = class_sums(features, index, num_classes)
-    return sums / ops.expand_dims(counts, -1)
 
 
 @register_serializable
@@ -97,7 +92,7 @@ def within_class_variability(features, labels, rcond=None):
     # torch's SVD raises on a non-finite matrix: NaN in gives NaN out instead.
     if not bool(ops.convert_to_numpy(ops.all(ops.isfinite(features)))):
         return float("nan")
-    means = _class_means(features, index, num_classes)
+    means = per_class_means(features, index, num_classes)
     centred_means = means - ops.mean(features, axis=0)
     _, singular_values, right_vectors = ops.svd(centred_means, full_matrices=False)
     kept = singular_values > rcond * ops.max(singular_values)

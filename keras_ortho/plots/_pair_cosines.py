@@ -1,10 +1,17 @@
 """The pairwise feature cosines behind the cosine histograms, split into
-same-class and different-class pairs."""
+same-class and different-class pairs, and the histograms' bins."""
 
 import numpy as np
 from keras import ops
 
-from keras_ortho.metrics._features import label_array
+from keras_ortho._features import label_array
+from keras_ortho._validation import validate_int
+
+
+def cosine_bin_edges(bins):
+    """The `bins + 1` edges of equal-width bins over [-1, 1]."""
+    bins = validate_int(bins, "bins", minimum=1)
+    return np.linspace(-1.0, 1.0, bins + 1)
 
 
 def pair_cosines(features, labels, max_samples, seed):
@@ -16,6 +23,8 @@ def pair_cosines(features, labels, max_samples, seed):
     so several models' features of one test set are compared on the same
     pairs. A zero feature vector has cosine 0 with everything.
     """
+    max_samples = validate_int(max_samples, "max_samples", minimum=2)
+    seed = validate_int(seed, "seed", minimum=0)
     features = np.asarray(ops.convert_to_numpy(features), "float64")
     if features.ndim != 2:
         raise ValueError(

@@ -1,13 +1,11 @@
 """Class activation maps drawn over their images, with localisation boxes."""
 
-import math
-
 import numpy as np
 from keras import ops
 
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
-from keras_ortho.plots._figure import new_figure
+from keras_ortho.plots._figure import panel_grid
 
 
 def plot_cam_overlays(
@@ -26,12 +24,12 @@ def plot_cam_overlays(
         images: `(N, H, W, 3)` or `(N, H, W)` images: uint8 (0..255) or
             floats, each float image min-max scaled for display.
         maps: `(N, H, W)` maps at the images' size, e.g. from
-            `keras_ortho.metrics.class_activation_maps` (upsampled,
+            `keras_ortho.diagnostics.class_activation_maps` (upsampled,
             normalised to [0, 1]).
         ground_truth_boxes: optional `(N, 4)` boxes `(x0, y0, x1, y1)`,
             inclusive pixels, drawn in green; `(-1, -1, -1, -1)` draws none.
         predicted_boxes: optional `(N, 4)` boxes drawn in red (e.g.
-            `keras_ortho.metrics.bounding_boxes(maps)`).
+            `keras_ortho.diagnostics.bounding_boxes(maps)`).
         titles: optional `N` strings, one per panel.
         columns: panels per row.
         alpha: the opacity of the map over the image, in [0, 1].
@@ -48,8 +46,8 @@ def plot_cam_overlays(
     x = keras.layers.GlobalAveragePooling2D()(x)
     model = keras.Model(inputs, keras.layers.Dense(4)(x))
     images = np.random.rand(4, 16, 16, 3)
-    maps = keras_ortho.metrics.class_activation_maps(model, images)
-    boxes = keras_ortho.metrics.bounding_boxes(maps)
+    maps = keras_ortho.diagnostics.class_activation_maps(model, images)
+    boxes = keras_ortho.diagnostics.bounding_boxes(maps)
     figure = keras_ortho.plots.plot_cam_overlays(images, maps, predicted_boxes=boxes)
     ```
 
@@ -83,7 +81,7 @@ def plot_cam_overlays(
             f"Invalid `titles`: expected {count} titles, one per image. "
             f"Received: {len(titles)}"
         )
-    columns = min(validate_int(columns, "columns", minimum=1), max(count, 1))
+    columns = validate_int(columns, "columns", minimum=1)
     alpha = validate_non_negative_float(alpha, "alpha")
     if alpha > 1:
         raise ValueError(
@@ -91,14 +89,11 @@ def plot_cam_overlays(
             f"Received: alpha={alpha!r}"
         )
 
-    rows = max(1, math.ceil(count / columns))
-    figure = new_figure(1.8 * columns, 1.9 * rows)
+    figure, axes = panel_grid(count, columns, 1.8, 1.9)
     from matplotlib.patches import Rectangle
 
-    axes = figure.subplots(rows, columns, squeeze=False)
-    for ax in axes.flat:
-        ax.set_axis_off()
     for index, ax in zip(range(count), axes.flat, strict=False):
+        ax.set_axis_off()
         ax.imshow(_displayable(images[index]), cmap="gray")
         ax.imshow(maps[index], cmap=cmap, alpha=alpha)
         for color, value in boxes.items():

@@ -1,13 +1,10 @@
 """Several models' feature cosine histograms on shared axes: same-class pairs
 in one panel, different-class pairs in the other."""
 
-import numpy as np
-
-from keras_ortho._validation import validate_int
+from keras_ortho.plots._figure import line_style
 from keras_ortho.plots._figure import new_figure
+from keras_ortho.plots._pair_cosines import cosine_bin_edges
 from keras_ortho.plots._pair_cosines import pair_cosines
-
-LINE_STYLES = ("-", "--", ":", "-.")
 
 
 def plot_cosine_histogram_comparison(
@@ -53,9 +50,7 @@ def plot_cosine_histogram_comparison(
         K. Ranasinghe et al., "Orthogonal Projections for Improved
         Discriminative Features", ICCV 2021 (the `s` and `d` statistics).
     """
-    bins = validate_int(bins, "bins", minimum=1)
-    max_samples = validate_int(max_samples, "max_samples", minimum=2)
-    seed = validate_int(seed, "seed", minimum=0)
+    edges = cosine_bin_edges(bins)
     if not isinstance(features, dict) or not features:
         raise TypeError(
             "Invalid type for argument `features`: expected a non-empty dict "
@@ -70,7 +65,6 @@ def plot_cosine_histogram_comparison(
     figure = new_figure(10.0, 3.6)
     same_ax = figure.add_subplot(1, 2, 1)
     different_ax = figure.add_subplot(1, 2, 2, sharex=same_ax, sharey=same_ax)
-    edges = np.linspace(-1.0, 1.0, bins + 1)
     for index, (name, pairs) in enumerate(cosines.items()):
         for ax, values in zip((same_ax, different_ax), pairs, strict=True):
             if values.size:
@@ -82,7 +76,7 @@ def plot_cosine_histogram_comparison(
                     linewidth=1.5,
                     color=f"C{index}",
                     # Dashes tell apart the outlines of models that coincide.
-                    linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+                    linestyle=line_style(index),
                     label=f"{name} (mean {values.mean():.3f})",
                 )
     same_ax.set_xlim(-1, 1)

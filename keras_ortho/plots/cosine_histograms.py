@@ -1,10 +1,8 @@
 """Histograms of the pairwise cosines of features, same-class against
 different-class pairs."""
 
-import numpy as np
-
-from keras_ortho._validation import validate_int
 from keras_ortho.plots._figure import figure_of
+from keras_ortho.plots._pair_cosines import cosine_bin_edges
 from keras_ortho.plots._pair_cosines import pair_cosines
 
 
@@ -44,13 +42,10 @@ def plot_cosine_histograms(
         K. Ranasinghe et al., "Orthogonal Projections for Improved
         Discriminative Features", ICCV 2021 (the `s` and `d` statistics).
     """
-    bins = validate_int(bins, "bins", minimum=1)
-    max_samples = validate_int(max_samples, "max_samples", minimum=2)
-    seed = validate_int(seed, "seed", minimum=0)
+    edges = cosine_bin_edges(bins)
     same, different = pair_cosines(features, labels, max_samples, seed)
 
     figure, ax = figure_of(ax, 5.5, 3.5)
-    edges = np.linspace(-1.0, 1.0, bins + 1)
     for values, name, color in (
         (same, "same class", "tab:blue"),
         (different, "different class", "tab:orange"),

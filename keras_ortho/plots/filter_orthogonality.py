@@ -1,8 +1,10 @@
 """One filter-orthogonality measure per kernel, for one or several models."""
 
 from keras_ortho._validation import validate_choice
-from keras_ortho.metrics.filter_orthogonality import FilterOrthogonality
+from keras_ortho.diagnostics.filter_orthogonality import FilterOrthogonalityResult
+from keras_ortho.plots._figure import by_label
 from keras_ortho.plots._figure import figure_of
+from keras_ortho.plots._figure import line_style
 
 MEASURES = {
     "so_residual": "SO residual ||W^T W - I||_F^2",
@@ -11,7 +13,6 @@ MEASURES = {
     "sigma_max": "||W^T W - I||_2",
 }
 MARKERS = ("o", "s", "^", "D", "v", "P")
-LINE_STYLES = ("-", "--", ":", "-.")
 
 
 def plot_filter_orthogonality(records, measure="so_residual", ax=None, title=None):
@@ -19,17 +20,17 @@ def plot_filter_orthogonality(records, measure="so_residual", ax=None, title=Non
     position in the model, one line per model.
 
     The kernels are numbered 1, 2, ... in the order of
-    `keras_ortho.metrics.filter_orthogonality` (the model's layers, input to
+    `keras_ortho.diagnostics.filter_orthogonality` (the model's layers, input to
     output), so models of one architecture line up kernel by kernel: a
     regularized model's line lies below the plain one wherever the
     regularizer reached. The y axis is logarithmic when every value is
     positive. The legend gives each model's mean over its kernels.
 
     Args:
-        records: the list `keras_ortho.metrics.filter_orthogonality(model)`
+        records: the list `keras_ortho.diagnostics.filter_orthogonality(model)`
             returns, or a dict `{label: that list}` to compare models (e.g.
             `{"CE": ..., "CE + SO": ...}`).
-        measure: the `FilterOrthogonality` attribute plotted: `"so_residual"`
+        measure: the `FilterOrthogonalityResult` attribute plotted: `"so_residual"`
             (`||W^T W - I||_F^2`), `"normalized_so_residual"`,
             `"mutual_coherence"` or `"sigma_max"` (`||W^T W - I||_2`).
         ax: a matplotlib `Axes` to draw on; `None` makes a new figure.
@@ -50,28 +51,17 @@ def plot_filter_orthogonality(records, measure="so_residual", ax=None, title=Non
             keras.layers.Dense(4),
         ]
     )
-    records = keras_ortho.metrics.filter_orthogonality(model)
+    records = keras_ortho.diagnostics.filter_orthogonality(model)
     figure = keras_ortho.plots.plot_filter_orthogonality({"initial": records})
     ```
     """
     measure = validate_choice(measure, "measure", tuple(MEASURES))
-    if isinstance(records, (list, tuple)):
-        records = {"model": records}
-    if (
-        not isinstance(records, dict)
-        or not records
-        or not all(
-            isinstance(r, (list, tuple))
-            and all(isinstance(k, FilterOrthogonality) for k in r)
-            for r in records.values()
-        )
-    ):
-        raise TypeError(
-            "Invalid type for argument `records`: expected the list "
-            "keras_ortho.metrics.filter_orthogonality(model) returns, or a "
-            "non-empty dict {label: that list}. Received: records of type "
-            f"{type(records).__name__}"
-        )
+    records = by_label(
+        records,
+        "records",
+        _is_kernel_records,
+        "the list keras_ortho.diagnostics.filter_orthogonality(model) returns",
+    )
     figure, ax = figure_of(ax, 6.0, 3.6)
     values = {
         label: [getattr(record, measure) for record in kernels]
@@ -86,7 +76,7 @@ def plot_filter_orthogonality(records, measure="so_residual", ax=None, title=Non
                 series,
                 color=f"C{index}",
                 marker=MARKERS[index % len(MARKERS)],
-                linestyle=LINE_STYLES[index % len(LINE_STYLES)],
+                linestyle=line_style(index),
                 label=f"{label} (mean {mean:.3g})",
             )
     everything = [value for series in values.values() for value in series]
@@ -107,3 +97,9 @@ def plot_filter_orthogonality(records, measure="so_residual", ax=None, title=Non
     if everything:
         ax.legend(loc="best", fontsize="small")
     return figure
+
+
+def _is_kernel_records(value):
+    return isinstance(value, (list, tuple)) and all(
+        isinstance(record, FilterOrthogonalityResult) for record in value
+    )

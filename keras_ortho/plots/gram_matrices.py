@@ -1,24 +1,20 @@
 """Heatmaps of the filter Gram matrices of a model's layers."""
 
-import math
-
-import keras
 import numpy as np
-from keras import ops
 
-from keras_ortho._kernel_matrix import filter_matrix
-from keras_ortho._kernel_matrix import regularizable_kernels
-from keras_ortho._model_graph import walk_layers
+from keras_ortho._model_kernels import filter_cosines
+from keras_ortho._model_kernels import filter_matrix_float64
+from keras_ortho._model_kernels import model_kernels
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_int
-from keras_ortho.plots._figure import new_figure
+from keras_ortho.plots._figure import panel_grid
 
 
 def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, columns=4):
     """Plots the Gram matrix of each kernel's filters as a heatmap.
 
     With the filter matrix `W` `(fan_in, filters)` of a kernel (one column
-    per output filter, as `keras_ortho.metrics.filter_orthogonality` reads
+    per output filter, as `keras_ortho.diagnostics.filter_orthogonality` reads
     it), each panel shows
 
     ```
@@ -61,11 +57,6 @@ def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, colum
         N. Bansal, X. Chen, Z. Wang, "Can We Gain More from Orthogonality
         Regularizations in Training Deep CNNs?", NeurIPS 2018.
     """
-    if not isinstance(model, keras.layers.Layer):
-        raise TypeError(
-            "Invalid `model`: expected a keras.Model or keras.layers.Layer. "
-            f"Received: model of type {type(model).__name__}"
-        )
     if layers is not None and (
         isinstance(layers, str) or not isinstance(layers, (list, tuple))
     ):
@@ -78,9 +69,8 @@ def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, colum
     columns = validate_int(columns, "columns", minimum=1)
     kernels = [
         (layer.name, kernel.variable, kernel.kernel_layout)
-        for layer in walk_layers(model)
+        for layer, kernel in model_kernels(model)
         if layers is None or layer.name in layers
-        for kernel in regularizable_kernels(layer)
     ]
     if not kernels:
         raise ValueError(
@@ -91,21 +81,12 @@ def plot_gram_matrices(model, layers=None, normalize=True, max_kernels=16, colum
         picked = np.unique(np.linspace(0, len(kernels) - 1, max_kernels).round())
         kernels = [kernels[int(i)] for i in picked]
 
-    columns = min(columns, len(kernels))
-    rows = math.ceil(len(kernels) / columns)
-    figure = new_figure(3.0 * columns, 3.0 * rows)
-    axes = figure.subplots(rows, columns, squeeze=False)
-    for ax in axes.flat[len(kernels) :]:
-        ax.set_axis_off()
+    figure, axes = panel_grid(len(kernels), columns, 3.0, 3.0)
     for ax, (name, variable, layout) in zip(axes.flat, kernels, strict=False):
-        matrix = np.asarray(
-            ops.convert_to_numpy(filter_matrix(variable, layout)), "float64"
-        )
+        matrix = filter_matrix_float64(variable, layout)
         fan_in, filters = matrix.shape
         if normalize:
-            norms = np.linalg.norm(matrix, axis=0)
-            matrix = matrix / np.where(norms > 0, norms, 1.0)
-            shown = matrix.T @ matrix
+            shown = filter_cosines(matrix)
             residual = float(np.sum(shown[~np.eye(filters, dtype=bool)] ** 2))
             limit = 1.0
         else:

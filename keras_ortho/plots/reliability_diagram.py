@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from keras_ortho import diagnostics
 from keras_ortho import metrics
 from keras_ortho.plots._figure import figure_of
 
@@ -11,7 +12,7 @@ def plot_reliability_diagram(
 ):
     """Plots per-bin accuracy against confidence, with the gap to the diagonal.
 
-    The bins are those of `keras_ortho.metrics.reliability_diagram` (equal
+    The bins are those of `keras_ortho.diagnostics.reliability_diagram` (equal
     width, right-closed). Each non-empty bin `m` draws a bar of height
     `acc(B_m)`, and a hatched bar from `acc(B_m)` to `conf(B_m)` shows the
     calibration gap; a calibrated model follows the diagonal. The legend gives
@@ -42,7 +43,7 @@ def plot_reliability_diagram(
         C. Guo, G. Pleiss, Y. Sun, K. Q. Weinberger, "On Calibration of Modern
         Neural Networks", ICML 2017 (Figure 1).
     """
-    diagram = metrics.reliability_diagram(
+    diagram = diagnostics.reliability_diagram(
         y_true, y_pred, num_bins=num_bins, from_logits=from_logits
     )
     ece = metrics.expected_calibration_error(

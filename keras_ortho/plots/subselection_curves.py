@@ -3,17 +3,18 @@ several models."""
 
 import numpy as np
 
-from keras_ortho.metrics.subselection import SubselectionCurve
+from keras_ortho.diagnostics.subselection import SubselectionCurveResult
+from keras_ortho.plots._figure import by_label
 from keras_ortho.plots._figure import figure_of
 
 
 def plot_subselection_curves(curves, ax=None, title=None):
-    """Plots `keras_ortho.metrics.SubselectionCurve`s: mean accuracy against
+    """Plots `keras_ortho.diagnostics.SubselectionCurveResult`s: mean accuracy against
     the fraction of features kept, with a band of one standard deviation
     over the random draws.
 
     Args:
-        curves: one `SubselectionCurve`, or a dict `{label: curve}` to compare
+        curves: one `SubselectionCurveResult`, or a dict `{label: curve}` to compare
             models (e.g. `{"CE": ..., "CE + OS": ...}`). The legend gives each
             curve's area under the curve (its average accuracy).
         ax: a matplotlib `Axes` to draw on; `None` makes a new figure.
@@ -28,27 +29,21 @@ def plot_subselection_curves(curves, ax=None, title=None):
     head = keras.layers.Dense(4)
     head.build((None, 16))
     features, y = np.random.rand(64, 16), np.random.randint(0, 4, 64)
-    curve = keras_ortho.metrics.feature_subselection_curve(features, y, head)
+    curve = keras_ortho.diagnostics.feature_subselection_curve(features, y, head)
     figure = keras_ortho.plots.plot_subselection_curves({"OPL": curve})
     ```
 
     Reference:
         The robustness-to-feature-sub-selection claim of H. Choi, A. Som,
         P. Turaga, arXiv 2009.10762 (protocol reconstructed, see
-        `keras_ortho.metrics.feature_subselection_curve`).
+        `keras_ortho.diagnostics.feature_subselection_curve`).
     """
-    if isinstance(curves, SubselectionCurve):
-        curves = {"model": curves}
-    if (
-        not isinstance(curves, dict)
-        or not curves
-        or not all(isinstance(c, SubselectionCurve) for c in curves.values())
-    ):
-        raise TypeError(
-            "Invalid type for argument `curves`: expected a SubselectionCurve "
-            "or a non-empty dict {label: SubselectionCurve}. Received: "
-            f"curves of type {type(curves).__name__}"
-        )
+    curves = by_label(
+        curves,
+        "curves",
+        lambda curve: isinstance(curve, SubselectionCurveResult),
+        "a SubselectionCurveResult",
+    )
     figure, ax = figure_of(ax, 5.0, 3.5)
     for label, curve in curves.items():
         order = np.argsort(curve.fractions)

@@ -1,11 +1,9 @@
 """Epoch logs (History, CSVLogger) plotted against the epoch."""
 
-import math
-
 import numpy as np
 
 from keras_ortho._validation import validate_int
-from keras_ortho.plots._figure import new_figure
+from keras_ortho.plots._figure import panel_grid
 
 VALIDATION_PREFIX = "val_"
 
@@ -64,12 +62,7 @@ def plot_training_history(history, keys=None, columns=3):
             f"Invalid value for argument `keys`: expected names among "
             f"{sorted(history)}. Received: keys={keys!r}"
         )
-    columns = min(columns, len(keys))
-    rows = math.ceil(len(keys) / columns)
-    figure = new_figure(3.2 * columns, 2.4 * rows)
-    axes = figure.subplots(rows, columns, squeeze=False)
-    for ax in axes.flat[len(keys) :]:
-        ax.set_axis_off()
+    figure, axes = panel_grid(len(keys), columns, 3.2, 2.4)
     for ax, key in zip(axes.flat, keys, strict=False):
         for name in (key, VALIDATION_PREFIX + key):
             if name in history:

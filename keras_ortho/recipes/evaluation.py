@@ -3,6 +3,7 @@ filter orthogonality of the trained model."""
 
 import numpy as np
 
+from keras_ortho import diagnostics
 from keras_ortho import metrics
 from keras_ortho.models.with_features import FEATURES
 from keras_ortho.models.with_features import LOGITS
@@ -31,8 +32,8 @@ def evaluate(feature_model, x_test, y_test):
     )
     logits = np.asarray(outputs[LOGITS], dtype=np.float32)
     features = np.asarray(outputs[FEATURES], dtype=np.float32)
-    statistics = metrics.opl_statistics(features, y_test)
-    records = metrics.filter_orthogonality(feature_model)
+    statistics = diagnostics.opl_statistics(features, y_test)
+    records = diagnostics.filter_orthogonality(feature_model)
     return {
         "test_accuracy": float(np.mean(np.argmax(logits, axis=-1) == y_test)),
         "ece": metrics.expected_calibration_error(y_test, logits, from_logits=True),

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 
 from keras_ortho import callbacks
+from keras_ortho import diagnostics
 from keras_ortho import layers
-from keras_ortho import metrics
 from tests import toolkit
-from tests.metrics.test_convolution_spectrum import circular_operator_np
+from tests.diagnostics.test_convolution_singular_values import circular_operator_np
 
 NUM_CLASSES = 3
 
@@ -240,7 +240,7 @@ def test_operator_spectra_are_those_of_the_explicit_operator():
         [singular.max(), singular.min(), np.sum(singular**2) / singular.max() ** 2],
         rtol=1e-6,
     )
-    records = metrics.convolution_spectra(model)
+    records = diagnostics.convolution_spectra(model)
     keys = ["conv", "sep.depthwise_kernel", "sep.pointwise_kernel", "classifier"]
     for key, record in zip(keys, records, strict=True):
         for measure in ("sigma_max", "sigma_min", "stable_rank"):
@@ -275,7 +275,7 @@ def test_operator_spectra_reach_history_and_need_a_size_for_subclassed_models():
         operator_spectra=True, spatial_shape=6, per_layer=False
     )
     history = model.fit(x, np.zeros((12, 3)), epochs=1, verbose=0, callbacks=[monitor])
-    (record,) = metrics.convolution_spectra(model, spatial_shape=6)
+    (record,) = diagnostics.convolution_spectra(model, spatial_shape=6)
     assert history.history["spectrum/max/sigma_max"] == [record.sigma_max]
     assert history.history["spectrum/min/sigma_min"] == [record.sigma_min]
 

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
+from keras_ortho import diagnostics
 from keras_ortho import initializers
-from keras_ortho import metrics
 from tests import toolkit
 from tests.initializers.test_orthogonal_filters import haar_np
 
@@ -43,7 +43,7 @@ def test_same_values_on_every_backend():
 
 def test_isometry_with_same_zero_padding():
     kernel = initializers.DeltaOrthogonal(seed=0)((3, 3, 2, 4))
-    values = metrics.convolution_singular_values(
+    values = diagnostics.convolution_singular_values(
         kernel, (4, 4), padding="same", kernel_layout="conv"
     )
     np.testing.assert_allclose(values, 1.0, atol=1e-6)

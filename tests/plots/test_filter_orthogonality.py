@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ortho import metrics
+from keras_ortho import diagnostics
 from keras_ortho import plots
 from tests.plots.png import assert_valid_png
 
@@ -26,7 +26,7 @@ def _residual(kernel):
 
 def test_one_line_per_model_kernel_by_kernel(tmp_path):
     models = {"ones": _model("ones"), "orthogonal": _model("orthogonal")}
-    records = {n: metrics.filter_orthogonality(m) for n, m in models.items()}
+    records = {n: diagnostics.filter_orthogonality(m) for n, m in models.items()}
     figure = plots.plot_filter_orthogonality(records)
     (ax,) = figure.axes
     lines = ax.get_lines()
@@ -44,7 +44,7 @@ def test_one_line_per_model_kernel_by_kernel(tmp_path):
 
 
 def test_log_scale_for_positive_values_and_other_measures():
-    records = metrics.filter_orthogonality(_model("ones"))
+    records = diagnostics.filter_orthogonality(_model("ones"))
     figure = plots.plot_filter_orthogonality(records)
     assert figure.axes[0].get_yscale() == "log"
     figure = plots.plot_filter_orthogonality(records, measure="mutual_coherence")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from keras_ortho import metrics
+from keras_ortho import diagnostics
 from keras_ortho import plots
 from tests.plots.png import assert_valid_png
 
@@ -9,7 +9,7 @@ from tests.plots.png import assert_valid_png
 def _curve(means):
     fractions = np.array([1.0, 0.25, 0.5])
     accuracies = np.array(means)[:, None] + np.array([[-0.01, 0.01]])
-    return metrics.SubselectionCurve(
+    return diagnostics.SubselectionCurveResult(
         fractions=fractions,
         kept=np.array([8, 2, 4]),
         accuracies=accuracies,

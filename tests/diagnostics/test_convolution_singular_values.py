@@ -1,9 +1,8 @@
-import keras
 import numpy as np
 import pytest
 
+from keras_ortho import diagnostics
 from keras_ortho import initializers
-from keras_ortho import metrics
 
 RNG = np.random.default_rng(0)
 
@@ -84,7 +83,7 @@ def test_fourier_matches_the_explicit_circular_operator(
     k, channels, filters, n, stride
 ):
     kernel = RNG.standard_normal((k, k, channels, filters))
-    got = metrics.circular_convolution_singular_values(
+    got = diagnostics.circular_convolution_singular_values(
         kernel, (n, n), strides=stride, kernel_layout="conv"
     )
     _compare(got, _svd(circular_operator_np(kernel, n, stride)))
@@ -93,7 +92,7 @@ def test_fourier_matches_the_explicit_circular_operator(
 @pytest.mark.parametrize("stride", [1, 2])
 def test_fourier_depthwise_and_grouped(stride):
     depthwise = RNG.standard_normal((3, 3, 3, 2))
-    got = metrics.circular_convolution_singular_values(
+    got = diagnostics.circular_convolution_singular_values(
         depthwise, 4, strides=stride, kernel_layout="depthwise"
     )
     plain = depthwise_as_conv_np(depthwise)
@@ -104,7 +103,7 @@ def test_fourier_depthwise_and_grouped(stride):
     plain = np.zeros((3, 3, 4, 4))
     plain[:, :, :2, :2] = grouped[..., :2]
     plain[:, :, 2:, 2:] = grouped[..., 2:]
-    got = metrics.circular_convolution_singular_values(
+    got = diagnostics.circular_convolution_singular_values(
         grouped, 4, strides=stride, groups=2, kernel_layout="conv"
     )
     _compare(got, _svd(circular_operator_np(plain, 4, stride)))
@@ -112,7 +111,7 @@ def test_fourier_depthwise_and_grouped(stride):
 
 def test_fourier_transposed_is_the_adjoint_convolution():
     kernel = RNG.standard_normal((3, 3, 4, 2))  # Conv2DTranspose(4) on 2 channels
-    got = metrics.circular_convolution_singular_values(
+    got = diagnostics.circular_convolution_singular_values(
         kernel, 3, strides=2, kernel_layout="conv_transpose"
     )
     _compare(got, _svd(circular_operator_np(kernel, 6, 2)))
@@ -122,7 +121,7 @@ def test_fourier_dilation():
     kernel = RNG.standard_normal((2, 2, 2, 3))
     dilated = np.zeros((3, 3, 2, 3))
     dilated[::2, ::2] = kernel
-    got = metrics.circular_convolution_singular_values(
+    got = diagnostics.circular_convolution_singular_values(
         kernel, 6, dilation_rate=2, kernel_layout="conv"
     )
     _compare(got, _svd(circular_operator_np(dilated, 6, 1)))
@@ -131,7 +130,7 @@ def test_fourier_dilation():
 @pytest.mark.parametrize("channels, filters", [(4, 4), (3, 8), (8, 3)])
 def test_delta_orthogonal_is_orthogonal_with_circular_padding(channels, filters):
     kernel = initializers.DeltaOrthogonal(gain=1.0, seed=3)((3, 3, channels, filters))
-    values = metrics.circular_convolution_singular_values(
+    values = diagnostics.circular_convolution_singular_values(
         kernel, (8, 8), kernel_layout="conv"
     )
     assert len(values) == 64 * min(channels, filters)
@@ -144,7 +143,7 @@ def test_delta_orthogonal_is_orthogonal_with_circular_padding(channels, filters)
 )
 def test_impulse_response_matches_the_explicit_zero_padded_operator(k, stride, padding):
     kernel = RNG.standard_normal((k, k, 2, 3)).astype("float32")
-    got = metrics.convolution_singular_values(
+    got = diagnostics.convolution_singular_values(
         kernel, (5, 5), strides=stride, padding=padding, kernel_layout="conv"
     )
     want = _svd(zero_padded_operator_np(kernel.astype(np.float64), 5, stride, padding))
@@ -153,7 +152,7 @@ def test_impulse_response_matches_the_explicit_zero_padded_operator(k, stride, p
 
 def test_impulse_response_depthwise_and_transposed():
     depthwise = RNG.standard_normal((3, 3, 2, 2)).astype("float32")
-    got = metrics.convolution_singular_values(
+    got = diagnostics.convolution_singular_values(
         depthwise, 5, strides=2, padding="same", kernel_layout="depthwise"
     )
     plain = depthwise_as_conv_np(depthwise.astype(np.float64))
@@ -163,99 +162,48 @@ def test_impulse_response_depthwise_and_transposed():
     # A "valid" transposed convolution on n inputs is the adjoint of the
     # "valid" convolution on (n - 1) s + k inputs.
     transposed = RNG.standard_normal((3, 3, 2, 3)).astype("float32")
-    got = metrics.convolution_singular_values(
+    got = diagnostics.convolution_singular_values(
         transposed, 3, strides=2, kernel_layout="conv_transpose"
     )
     want = _svd(zero_padded_operator_np(transposed.astype(np.float64), 7, 2, "valid"))
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
 
 
-def _model():
-    inputs = keras.Input((8, 8, 3))
-    x = keras.layers.Conv2D(8, 3, strides=2, padding="same", name="stem")(inputs)
-    x = keras.layers.DepthwiseConv2D(3, padding="same", name="depthwise")(x)
-    x = keras.layers.SeparableConv2D(6, 3, padding="same", name="separable")(x)
-    x = keras.layers.Conv2DTranspose(4, 3, strides=2, padding="same", name="up")(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    outputs = keras.layers.Dense(5, name="head")(x)
-    return keras.Model(inputs, outputs)
-
-
-def test_model_spectra_per_layer():
-    model = _model()
-    records = {r.kernel_path: r for r in metrics.convolution_spectra(model)}
-    assert list(records) == [
-        "stem/kernel",
-        "depthwise/kernel",
-        "separable/depthwise_kernel",
-        "separable/pointwise_kernel",
-        "up/kernel",
-        "head/kernel",
-    ]
-    stem = records["stem/kernel"]
-    kernel = keras.ops.convert_to_numpy(model.get_layer("stem").kernel)
-    want = _svd(circular_operator_np(kernel.astype(np.float64), 8, 2))
-    assert stem.spatial_shape == (8, 8) and stem.num_singular_values == 16 * 8
-    np.testing.assert_allclose(stem.sigma_max, want[0], rtol=1e-6)
-    np.testing.assert_allclose(stem.sigma_min, want[-1], rtol=1e-5, atol=1e-9)
-    np.testing.assert_allclose(
-        stem.stable_rank, np.sum(want**2) / want[0] ** 2, rtol=1e-6
-    )
-    head = keras.ops.convert_to_numpy(model.get_layer("head").kernel)
-    np.testing.assert_allclose(
-        records["head/kernel"].sigma_max, np.linalg.norm(head, 2), rtol=1e-6
-    )
-    assert records["up/kernel"].spatial_shape == (4, 4)
-    assert records["separable/pointwise_kernel"].num_singular_values == 16 * 6
-
-
-def test_model_spectra_need_a_size_for_subclassed_models():
-    class Net(keras.Model):
-        def __init__(self):
-            super().__init__()
-            self.conv = keras.layers.Conv2D(4, 3)
-
-        def call(self, x):
-            return self.conv(x)
-
-    model = Net()
-    model(np.zeros((1, 6, 6, 2), "float32"))
-    with pytest.raises(ValueError, match="spatial_shape"):
-        metrics.convolution_spectra(model)
-    (record,) = metrics.convolution_spectra(model, spatial_shape=6)
-    assert record.spatial_shape == (6, 6)
-
-
 @pytest.mark.parametrize(
     "call, match",
     [
         (
-            lambda k: metrics.circular_convolution_singular_values(
+            lambda k: diagnostics.circular_convolution_singular_values(
                 k, 5, strides=2, kernel_layout="conv"
             ),
             "spatial_shape",
         ),
-        (lambda k: metrics.circular_convolution_singular_values(k, 4), "kernel_layout"),
         (
-            lambda k: metrics.circular_convolution_singular_values(
+            lambda k: diagnostics.circular_convolution_singular_values(k, 4),
+            "kernel_layout",
+        ),
+        (
+            lambda k: diagnostics.circular_convolution_singular_values(
                 k, (4, 4, 4), kernel_layout="conv"
             ),
             "spatial_shape",
         ),
         (
-            lambda k: metrics.circular_convolution_singular_values(
+            lambda k: diagnostics.circular_convolution_singular_values(
                 k, 4, groups=3, kernel_layout="conv"
             ),
             "groups",
         ),
         (
-            lambda k: metrics.convolution_singular_values(
+            lambda k: diagnostics.convolution_singular_values(
                 k, 4, padding="full", kernel_layout="conv"
             ),
             "padding",
         ),
         (
-            lambda k: metrics.convolution_singular_values(k, 200, kernel_layout="conv"),
+            lambda k: diagnostics.convolution_singular_values(
+                k, 200, kernel_layout="conv"
+            ),
             "spatial_shape",
         ),
     ],

@@ -1,4 +1,5 @@
-"""Input handling shared by the feature-geometry metrics."""
+"""Input handling shared by the feature metrics, the diagnostics and the plots:
+feature matrices, labels, and per-class sums."""
 
 import numpy as np
 from keras import ops
@@ -45,5 +46,12 @@ def class_sums(features, index, num_classes):
     return ops.matmul(ops.transpose(membership), features), ops.sum(membership, axis=0)
 
 
+def per_class_means(features, index, num_classes):
+    """The mean row of `features` per class: float32 `(C, D)`."""
+    sums, counts = class_sums(features, index, num_classes)
+    return sums / ops.expand_dims(counts, -1)
+
+
 def to_float(x):
+    """A scalar tensor as a Python float."""
     return float(ops.convert_to_numpy(x))

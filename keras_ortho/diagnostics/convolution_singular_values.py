@@ -1,8 +1,7 @@
 """The singular values of a convolution as an operator on images, not of its
 flattened filter matrix: exactly, by the Fourier method for circular padding
-and by the impulse response for zero padding; and per layer for a model."""
+and by the impulse response for zero padding."""
 
-import dataclasses
 import math
 
 import keras
@@ -10,21 +9,18 @@ import numpy as np
 
 from keras_ortho._export import register_serializable
 from keras_ortho._kernel_matrix import KERNEL_LAYOUTS
-from keras_ortho._kernel_matrix import filter_matrix
-from keras_ortho._kernel_matrix import regularizable_kernels
-from keras_ortho._model_graph import walk_layers
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho.constraints.orthogonal import resolve_kernel_layout
 
-CONVOLUTION_LAYOUTS = ("conv", "conv_transpose", "depthwise")
 PADDINGS = ("valid", "same")
 # The impulse response forms an (inputs x outputs) matrix: at most this many
 # entries (512 MiB in float64).
 MAX_OPERATOR_ENTRIES = 2**26
 
 
-def _per_dimension(value, rank, name):
+def per_dimension(value, rank, name):
+    """`value` (an integer, or one per spatial dimension) as `rank` integers >= 1."""
     values = (value,) * rank if isinstance(value, int) else tuple(value)
     if len(values) != rank:
         raise ValueError(
@@ -137,7 +133,7 @@ def circular_convolution_singular_values(
 
     ```python
     kernel = keras_ortho.initializers.DeltaOrthogonal(seed=0)((3, 3, 16, 16))
-    values = keras_ortho.metrics.circular_convolution_singular_values(
+    values = keras_ortho.diagnostics.circular_convolution_singular_values(
         kernel, (8, 8), kernel_layout="conv"
     )  # 1024 values, all 1
     ```
@@ -153,9 +149,9 @@ def circular_convolution_singular_values(
             "'conv_transpose' or 'depthwise'). Received: kernel_layout='dense'"
         )
     rank = kernel.ndim - 2
-    spatial_shape = _per_dimension(spatial_shape, rank, "spatial_shape")
-    strides = _per_dimension(strides, rank, "strides")
-    dilation = _per_dimension(dilation_rate, rank, "dilation_rate")
+    spatial_shape = per_dimension(spatial_shape, rank, "spatial_shape")
+    strides = per_dimension(strides, rank, "strides")
+    dilation = per_dimension(dilation_rate, rank, "dilation_rate")
     groups = _validate_groups(groups, kernel, layout)
     if layout == "conv_transpose":
         spatial_shape = tuple(
@@ -214,7 +210,7 @@ def convolution_singular_values(
     ```python
     layer = keras.layers.Conv2D(16, 3, strides=2, padding="same")
     layer.build((None, 8, 8, 16))
-    values = keras_ortho.metrics.convolution_singular_values(
+    values = keras_ortho.diagnostics.convolution_singular_values(
         layer.kernel, (8, 8), strides=2, padding="same", kernel_layout="conv"
     )
     ```
@@ -227,9 +223,9 @@ def convolution_singular_values(
     if layout == "dense":
         return np.linalg.svd(kernel, compute_uv=False)
     rank = kernel.ndim - 2
-    spatial_shape = _per_dimension(spatial_shape, rank, "spatial_shape")
-    strides = _per_dimension(strides, rank, "strides")
-    dilation = _per_dimension(dilation_rate, rank, "dilation_rate")
+    spatial_shape = per_dimension(spatial_shape, rank, "spatial_shape")
+    strides = per_dimension(strides, rank, "strides")
+    dilation = per_dimension(dilation_rate, rank, "dilation_rate")
     padding = validate_choice(padding, "padding", PADDINGS)
     channels = kernel.shape[-1] if layout == "conv_transpose" else kernel.shape[-2]
     inputs = math.prod(spatial_shape) * channels
@@ -273,148 +269,3 @@ def _validate_groups(groups, kernel, layout):
             f"groups={groups} for kernel_layout={layout!r} of shape {kernel.shape}"
         )
     return groups
-
-
-@dataclasses.dataclass(frozen=True)
-class OperatorSpectrum:
-    """The singular values of one layer's linear map, summarised.
-
-    Attributes:
-        layer_name: the name of the layer holding the kernel.
-        kernel_path: the kernel variable's path, e.g. `"conv2d/kernel"`; the
-            key `keras_ortho.metrics.filter_orthogonality` records share.
-        kernel_layout: `"dense"`, `"conv"`, `"conv_transpose"` or
-            `"depthwise"`.
-        spatial_shape: the input size the operator acts on (`()` for Dense).
-        sigma_max: the largest singular value, the layer's Lipschitz constant
-            (operator 2-norm).
-        sigma_min: the smallest singular value.
-        stable_rank: `sum_k sigma_k^2 / sigma_max^2`, between 1 and the
-            number of singular values.
-        num_singular_values: how many singular values the operator has.
-    """
-
-    layer_name: str
-    kernel_path: str
-    kernel_layout: str
-    spatial_shape: tuple
-    sigma_max: float
-    sigma_min: float
-    stable_rank: float
-    num_singular_values: int
-
-
-@register_serializable
-def convolution_spectra(model, spatial_shape=None):
-    """The operator singular values of every kernel of `model`, summarised.
-
-    For each kernel `keras_ortho.regularizers.attach` reaches, the exact
-    singular values of the layer's linear map: those of the filter matrix `W`
-    for a Dense (or EinsumDense) kernel, and for a convolution those of the
-    circular convolution on the layer's input size, by
-    `circular_convolution_singular_values` (with the layer's strides,
-    dilation and groups). With zero padding the operator
-    differs from the circular one only at the border; the Fourier spectrum is
-    the usual estimate at full size (Sedghi et al.), and
-    `convolution_singular_values` gives the exact one on small inputs.
-
-    An orthogonal convolution has `sigma_max = sigma_min = 1`; a small filter
-    Gram residual (`filter_orthogonality`) does not imply it.
-
-    Args:
-        model: a built `keras.Model` or layer.
-        spatial_shape: `None` (default) to use each layer's input size, known
-            for layers of a Functional or Sequential model; or one size (an
-            integer or tuple) for every convolution, e.g. for a subclassed
-            model. For a SeparableConv the depthwise kernel sees it, the
-            pointwise one the depthwise output.
-
-    Returns:
-        A list of `OperatorSpectrum` records, in layer order.
-
-    Example:
-
-    ```python
-    model = keras.Sequential(
-        [
-            keras.Input((16, 16, 3)),
-            keras.layers.Conv2D(8, 3, padding="same", activation="relu"),
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(4),
-        ]
-    )
-    for record in keras_ortho.metrics.convolution_spectra(model):
-        print(record.layer_name, record.sigma_max, record.sigma_min)
-    ```
-
-    Reference:
-        H. Sedghi, V. Gupta, P. M. Long, "The Singular Values of
-        Convolutional Layers", ICLR 2019.
-    """
-    if not isinstance(model, keras.layers.Layer):
-        raise TypeError(
-            "Invalid type for argument `model`: expected a keras.Model or "
-            f"keras.layers.Layer. Received: model of type {type(model).__name__}"
-        )
-    records = []
-    for layer in walk_layers(model):
-        for kernel in regularizable_kernels(layer):
-            records.append(_layer_spectrum(layer, kernel, spatial_shape))
-    return records
-
-
-def _layer_input_size(layer, rank, spatial_shape):
-    if spatial_shape is not None:
-        return _per_dimension(spatial_shape, rank, "spatial_shape")
-    try:
-        shape = tuple(layer.input.shape)
-    except (AttributeError, ValueError):
-        shape = None
-    if shape is None or len(shape) != rank + 2 or None in shape[1:-1]:
-        raise ValueError(
-            f"The input size of layer {layer.name!r} is not known (a subclassed "
-            "model, or an input of unknown size). Pass `spatial_shape`, e.g. "
-            "spatial_shape=(32, 32)."
-        )
-    if (
-        keras.config.image_data_format() == "channels_first"
-        or getattr(layer, "data_format", "channels_last") == "channels_first"
-    ):
-        return tuple(shape[2:])
-    return tuple(shape[1:-1])
-
-
-def _layer_spectrum(layer, kernel, spatial_shape):
-    variable, layout = kernel.variable, kernel.kernel_layout
-    if layout not in CONVOLUTION_LAYOUTS:
-        # A Dense (or EinsumDense) kernel maps each input vector by W.
-        size = ()
-        matrix = keras.ops.convert_to_numpy(filter_matrix(variable, layout))
-        values = np.linalg.svd(np.asarray(matrix, np.float64), compute_uv=False)
-    else:
-        rank = len(variable.shape) - 2
-        size = _layer_input_size(layer, rank, spatial_shape)
-        strides, dilation = tuple(layer.strides), tuple(layer.dilation_rate)
-        if kernel.attribute == "pointwise_regularizer":
-            # The 1x1 pointwise kernel reads the depthwise output.
-            size = tuple(-(-n // s) for n, s in zip(size, strides, strict=True))
-            strides, dilation = 1, 1
-        values = circular_convolution_singular_values(
-            variable,
-            size,
-            strides=strides,
-            dilation_rate=dilation,
-            groups=getattr(layer, "groups", 1) if layout == "conv" else 1,
-            kernel_layout=layout,
-        )
-    largest = float(values.max())
-    return OperatorSpectrum(
-        layer_name=layer.name,
-        kernel_path=variable.path,
-        kernel_layout=layout,
-        spatial_shape=size,
-        sigma_max=largest,
-        sigma_min=float(values.min()),
-        stable_rank=float(np.sum(values**2) / largest**2) if largest > 0 else 0.0,
-        num_singular_values=int(values.size),
-    )

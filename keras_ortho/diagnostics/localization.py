@@ -13,13 +13,14 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import register_serializable
+from keras_ortho._features import label_array
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_float_in_range
-from keras_ortho.metrics._features import label_array
-from keras_ortho.metrics.class_activation_maps import maps_and_predictions
+from keras_ortho.diagnostics.class_activation_maps import maps_and_predictions
+from keras_ortho.metrics.box_iou import EMPTY_BOX
+from keras_ortho.metrics.box_iou import box_iou
 
 BOX_COMPONENTS = ("largest", "all")
-EMPTY_BOX = (-1, -1, -1, -1)
 
 
 @register_serializable
@@ -46,7 +47,8 @@ def bounding_boxes(maps, threshold=0.2, component="largest"):
     ```python
     maps = np.zeros((1, 8, 8))
     maps[0, 2:5, 3:7] = 1.0  # e.g. class_activation_maps(model, images)
-    boxes = keras_ortho.metrics.bounding_boxes(maps, threshold=0.2)  # [[3, 2, 6, 4]]
+    boxes = keras_ortho.diagnostics.bounding_boxes(maps, threshold=0.2)
+    # boxes: [[3, 2, 6, 4]]
     ```
 
     Reference:
@@ -106,63 +108,8 @@ def _largest_components(masks):
     return largest
 
 
-@register_serializable
-def box_iou(boxes, ground_truth):
-    """Intersection over union of paired boxes, in inclusive pixel coordinates.
-
-    ```
-    area(x0, y0, x1, y1) = (x1 - x0 + 1) (y1 - y0 + 1)
-    IoU = area(A ∩ B) / (area(A) + area(B) - area(A ∩ B))
-    ```
-
-    An empty box `(-1, -1, -1, -1)` has IoU 0 with everything.
-
-    Args:
-        boxes: `(N, 4)` boxes `(x0, y0, x1, y1)`.
-        ground_truth: `(N, 4)` boxes, paired with `boxes`.
-
-    Returns:
-        float NumPy IoUs `(N,)`.
-
-    Example:
-
-    ```python
-    iou = keras_ortho.metrics.box_iou([[0, 0, 9, 9]], [[5, 0, 14, 9]])  # 1/3
-    ```
-    """
-    boxes = _box_array(boxes, "boxes")
-    ground_truth = _box_array(ground_truth, "ground_truth")
-    if boxes.shape != ground_truth.shape:
-        raise ValueError(
-            "Invalid `ground_truth`: expected one box per box in `boxes` "
-            f"{boxes.shape}. Received: ground_truth of shape {ground_truth.shape}"
-        )
-    low = np.maximum(boxes[:, :2], ground_truth[:, :2])
-    high = np.minimum(boxes[:, 2:], ground_truth[:, 2:])
-    intersection = np.prod(np.clip(high - low + 1, 0, None), axis=1)
-    union = _area(boxes) + _area(ground_truth) - intersection
-    empty = np.all(boxes == EMPTY_BOX, axis=1) | np.all(
-        ground_truth == EMPTY_BOX, axis=1
-    )
-    return np.where(empty | (union <= 0), 0.0, intersection / np.maximum(union, 1))
-
-
-def _area(boxes):
-    return np.prod(np.clip(boxes[:, 2:] - boxes[:, :2] + 1, 0, None), axis=1)
-
-
-def _box_array(boxes, name):
-    boxes = np.asarray(ops.convert_to_numpy(boxes)).astype("int64")
-    if boxes.ndim != 2 or boxes.shape[1] != 4:
-        raise ValueError(
-            f"Invalid `{name}`: expected boxes of shape (N, 4) as (x0, y0, x1, "
-            f"y1). Received: {name} of shape {boxes.shape}"
-        )
-    return boxes
-
-
 @dataclasses.dataclass(frozen=True)
-class LocalizationScore:
+class LocalizationResult:
     """Box localisation of class activation maps.
 
     Attributes:
@@ -221,7 +168,7 @@ def localization_score(
         batch_size: images per forward pass.
 
     Returns:
-        A `LocalizationScore`.
+        A `LocalizationResult`.
 
     Example:
 
@@ -232,7 +179,7 @@ def localization_score(
     model = keras.Model(inputs, keras.layers.Dense(4)(x))
     images, labels = np.random.rand(4, 16, 16, 3), np.array([0, 1, 2, 3])
     boxes = np.array([[0, 0, 7, 7], [4, 4, 15, 15], [2, 0, 9, 12], [0, 8, 15, 15]])
-    score = keras_ortho.metrics.localization_score(model, images, boxes, labels)
+    score = keras_ortho.diagnostics.localization_score(model, images, boxes, labels)
     print(score.gt_known_accuracy, score.top1_accuracy)
     ```
 
@@ -250,7 +197,7 @@ def localization_score(
     boxes = bounding_boxes(maps, threshold=threshold, component=component)
     iou = box_iou(boxes, ground_truth_boxes)
     hit = iou >= iou_threshold
-    return LocalizationScore(
+    return LocalizationResult(
         gt_known_accuracy=float(hit.mean()),
         top1_accuracy=float((hit & (predicted == labels)).mean()),
         iou=iou,

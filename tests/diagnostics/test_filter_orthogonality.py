@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ortho import metrics
+from keras_ortho import diagnostics
 from tests.metrics import reference
 
 
@@ -40,7 +40,7 @@ EXPECTED = [
 
 def test_every_kernel_matches_numpy():
     model = _model()
-    records = metrics.filter_orthogonality(model)
+    records = diagnostics.filter_orthogonality(model)
     assert [(r.layer_name, r.kernel_layout) for r in records] == [
         (name, layout) for name, _, layout in EXPECTED
     ]
@@ -64,25 +64,25 @@ def test_every_kernel_matches_numpy():
 def test_orthonormal_and_zero_kernels():
     layer = keras.layers.Dense(4, kernel_initializer="orthogonal")
     layer.build((None, 6))
-    (record,) = metrics.filter_orthogonality(layer)
+    (record,) = diagnostics.filter_orthogonality(layer)
     assert record.so_residual < 1e-10 and record.mutual_coherence < 1e-6
     assert record.sigma_max < 1e-6 and record.normalized_so_residual < 1e-10
 
     zero = keras.layers.Dense(3, kernel_initializer="zeros")
     zero.build((None, 2))
-    (record,) = metrics.filter_orthogonality(zero)
+    (record,) = diagnostics.filter_orthogonality(zero)
     assert record.so_residual == 3.0 and record.mutual_coherence == 0.0
     assert record.sigma_max == 1.0
 
     single = keras.layers.Dense(1)
     single.build((None, 2))
-    assert metrics.filter_orthogonality(single)[0].mutual_coherence == 0.0
+    assert diagnostics.filter_orthogonality(single)[0].mutual_coherence == 0.0
 
 
 def test_layers_without_kernels():
-    assert metrics.filter_orthogonality(keras.layers.ReLU()) == []
+    assert diagnostics.filter_orthogonality(keras.layers.ReLU()) == []
 
 
 def test_invalid_model():
     with pytest.raises(TypeError, match="model"):
-        metrics.filter_orthogonality(np.ones((3, 3)))
+        diagnostics.filter_orthogonality(np.ones((3, 3)))

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ortho import metrics
+from keras_ortho import diagnostics
 from tests.metrics import reference
 
 
@@ -40,16 +40,18 @@ def test_cam_and_grad_cam_match_numpy():
     model, images = _gap_model(), _images(0)
     targets = np.array([2, 0, 3])
     cams, predicted = _brute_force_cams(model, images, targets)
-    got = metrics.class_activation_maps(
+    got = diagnostics.class_activation_maps(
         model, images, targets, upsample=False, normalize=False, batch_size=2
     )
     np.testing.assert_allclose(got, cams, rtol=1e-5, atol=1e-5)
-    grad_cam = metrics.class_activation_maps(
+    grad_cam = diagnostics.class_activation_maps(
         model, images, targets, method="grad_cam", upsample=False, normalize=False
     )
     np.testing.assert_allclose(grad_cam, np.maximum(cams, 0) / 36, rtol=1e-5, atol=1e-6)
     predicted_cams, _ = _brute_force_cams(model, images, predicted)
-    got = metrics.class_activation_maps(model, images, upsample=False, normalize=False)
+    got = diagnostics.class_activation_maps(
+        model, images, upsample=False, normalize=False
+    )
     np.testing.assert_allclose(got, predicted_cams, rtol=1e-5, atol=1e-5)
 
 
@@ -66,7 +68,7 @@ def test_sequential_model_matches_numpy():
     )
     images, targets = _images(1), np.array([1, 3, 0])
     cams, _ = _brute_force_cams(model, images, targets)
-    got = metrics.class_activation_maps(
+    got = diagnostics.class_activation_maps(
         model, images, targets, upsample=False, normalize=False
     )
     np.testing.assert_allclose(got, cams, rtol=1e-5, atol=1e-5)
@@ -80,7 +82,7 @@ def test_upsampled_and_normalised_maps_match_numpy():
     conv = model.get_layer("conv")
     kernel, bias = (keras.ops.convert_to_numpy(w) for w in conv.weights)
     weights = keras.ops.convert_to_numpy(model.get_layer("classifier").kernel)
-    got = metrics.class_activation_maps(model, images, targets)
+    got = diagnostics.class_activation_maps(model, images, targets)
     assert got.shape == (3, 8, 8)
     for n, target in enumerate(targets):
         small = np.zeros((4, 4))
@@ -99,14 +101,14 @@ def test_normalised_map_of_nan_image_is_nan_and_constant_map_is_zero():
     kernel, bias = conv.get_weights()
     # A zero kernel makes every map constant (the bias alone).
     conv.set_weights([np.zeros_like(kernel), bias + 1.0])
-    constant = metrics.class_activation_maps(model, images, upsample=False)
+    constant = diagnostics.class_activation_maps(model, images, upsample=False)
     np.testing.assert_array_equal(constant, np.zeros_like(constant))
     conv.set_weights([kernel, bias])
     images[0, 2, 3, 1] = np.nan
-    got = metrics.class_activation_maps(model, images, np.array([0, 1, 2]))
+    got = diagnostics.class_activation_maps(model, images, np.array([0, 1, 2]))
     assert np.isnan(got[0]).any()
     assert np.isfinite(got[1:]).all()
-    want = metrics.class_activation_maps(model, images[1:], np.array([1, 2]))
+    want = diagnostics.class_activation_maps(model, images[1:], np.array([1, 2]))
     np.testing.assert_allclose(got[1:], want, rtol=1e-6, atol=1e-7)
 
 
@@ -118,18 +120,18 @@ def test_rejects_heads_that_are_not_linear():
     outputs = keras.layers.Dense(2)(x)
     model = keras.Model(inputs, outputs)
     with pytest.raises(ValueError, match="classifier"):
-        metrics.class_activation_maps(model, _images(0))
+        diagnostics.class_activation_maps(model, _images(0))
     no_pool = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="GlobalAveragePooling2D"):
-        metrics.class_activation_maps(no_pool, np.ones((1, 4), "float32"))
+        diagnostics.class_activation_maps(no_pool, np.ones((1, 4), "float32"))
 
 
 def test_explicit_classifier_layer():
     model, images = _gap_model(), _images(2)
-    by_name = metrics.class_activation_maps(
+    by_name = diagnostics.class_activation_maps(
         model, images, classifier_layer="classifier"
     )
-    automatic = metrics.class_activation_maps(model, images)
+    automatic = diagnostics.class_activation_maps(model, images)
     np.testing.assert_allclose(by_name, automatic)
 
 
@@ -143,4 +145,4 @@ def test_explicit_classifier_layer():
 )
 def test_invalid_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
-        metrics.class_activation_maps(_gap_model(), _images(0), **kwargs)
+        diagnostics.class_activation_maps(_gap_model(), _images(0), **kwargs)

@@ -3,18 +3,16 @@ and spectral norm of `W^T W - I`, for every kernel of any model."""
 
 import dataclasses
 
-import keras
 import numpy as np
-from keras import ops
 
 from keras_ortho._export import register_serializable
-from keras_ortho._kernel_matrix import filter_matrix
-from keras_ortho._kernel_matrix import regularizable_kernels
-from keras_ortho._model_graph import walk_layers
+from keras_ortho._model_kernels import filter_cosines
+from keras_ortho._model_kernels import filter_matrix_float64
+from keras_ortho._model_kernels import model_kernels
 
 
 @dataclasses.dataclass(frozen=True)
-class FilterOrthogonality:
+class FilterOrthogonalityResult:
     """Orthogonality measures of one kernel's filter matrix `W` `(fan_in, filters)`.
 
     Attributes:
@@ -71,7 +69,7 @@ def filter_orthogonality(model):
         model: a built `keras.Model` or a single built layer.
 
     Returns:
-        A list of `FilterOrthogonality` records, in layer order.
+        A list of `FilterOrthogonalityResult`s, one per kernel, in layer order.
 
     Example:
 
@@ -84,7 +82,7 @@ def filter_orthogonality(model):
             keras.layers.Dense(4),
         ]
     )
-    for record in keras_ortho.metrics.filter_orthogonality(model):
+    for record in keras_ortho.diagnostics.filter_orthogonality(model):
         print(record.layer_name, record.so_residual, record.mutual_coherence)
     ```
 
@@ -93,29 +91,18 @@ def filter_orthogonality(model):
         Regularizations in Training Deep CNNs?", NeurIPS 2018 (SO, MC, SRIP
         measure these three quantities).
     """
-    if not isinstance(model, keras.layers.Layer):
-        raise TypeError(
-            "Invalid `model`: expected a keras.Model or keras.layers.Layer. "
-            f"Received: model of type {type(model).__name__}"
-        )
-    records = []
-    for layer in walk_layers(model):
-        for kernel in regularizable_kernels(layer):
-            records.append(_measure(layer.name, kernel.variable, kernel.kernel_layout))
-    return records
+    return [
+        _measure(layer.name, kernel.variable, kernel.kernel_layout)
+        for layer, kernel in model_kernels(model)
+    ]
 
 
 def _measure(layer_name, variable, layout):
-    matrix = np.asarray(
-        ops.convert_to_numpy(filter_matrix(variable, layout)), "float64"
-    )
+    matrix = filter_matrix_float64(variable, layout)
     fan_in, filters = matrix.shape
     residual = matrix.T @ matrix - np.eye(filters)
-    norms = np.linalg.norm(matrix, axis=0)
-    unit = matrix / np.where(norms > 0, norms, 1.0)
-    cosines = unit.T @ unit
-    off_diagonal = cosines[~np.eye(filters, dtype=bool)]
-    return FilterOrthogonality(
+    off_diagonal = filter_cosines(matrix)[~np.eye(filters, dtype=bool)]
+    return FilterOrthogonalityResult(
         layer_name=layer_name,
         kernel_path=variable.path,
         kernel_layout=layout,

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_ortho import metrics
+from keras_ortho import diagnostics
 
 
 def _problem(seed=0, n=60, dim=8, classes=3):
@@ -32,7 +32,7 @@ def _accuracy(features, labels, kernel, bias, mask, scale):
 def test_random_mode_matches_numpy(rescale):
     features, labels, kernel, bias = _problem()
     fractions = (1.0, 0.5, 0.25)
-    curve = metrics.feature_subselection_curve(
+    curve = diagnostics.feature_subselection_curve(
         features,
         labels,
         (kernel, bias),
@@ -61,7 +61,7 @@ def test_random_mode_matches_numpy(rescale):
 
 def test_ranked_modes_match_numpy():
     features, labels, kernel, bias = _problem(1)
-    activation = metrics.feature_subselection_curve(
+    activation = diagnostics.feature_subselection_curve(
         features, labels, (kernel, bias), (0.125,), mode="activation"
     )
     mask = np.eye(8)[2]
@@ -72,7 +72,7 @@ def test_ranked_modes_match_numpy():
     layer = keras.layers.Dense(3)
     layer.build((None, 8))
     layer.set_weights([kernel, bias])
-    weight = metrics.feature_subselection_curve(
+    weight = diagnostics.feature_subselection_curve(
         features, labels, layer, (0.125,), mode="weight"
     )
     mask = np.eye(8)[5]
@@ -83,7 +83,7 @@ def test_ranked_modes_match_numpy():
 
 def test_block_mode_matches_numpy():
     features, labels, kernel, _ = _problem(2)
-    curve = metrics.feature_subselection_curve(
+    curve = diagnostics.feature_subselection_curve(
         features,
         labels,
         (kernel, None),
@@ -108,8 +108,8 @@ def test_callable_equals_weights_and_area():
     layer = keras.layers.Dense(3)
     layer.build((None, 8))
     layer.set_weights([kernel, bias])
-    by_layer = metrics.feature_subselection_curve(features, labels, layer, seed=1)
-    by_pair = metrics.feature_subselection_curve(
+    by_layer = diagnostics.feature_subselection_curve(features, labels, layer, seed=1)
+    by_pair = diagnostics.feature_subselection_curve(
         features, labels, (kernel, bias), seed=1
     )
     np.testing.assert_allclose(by_layer.accuracies, by_pair.accuracies)
@@ -139,14 +139,16 @@ def test_callable_equals_weights_and_area():
 def test_invalid_arguments(kwargs, error, match):
     features, labels, kernel, bias = _problem()
     with pytest.raises(error, match=match):
-        metrics.feature_subselection_curve(features, labels, (kernel, bias), **kwargs)
+        diagnostics.feature_subselection_curve(
+            features, labels, (kernel, bias), **kwargs
+        )
 
 
 def test_invalid_classifier():
     features, labels, kernel, _ = _problem()
     with pytest.raises(ValueError, match="classifier"):
-        metrics.feature_subselection_curve(
+        diagnostics.feature_subselection_curve(
             features, labels, lambda x: x @ kernel, mode="weight"
         )
     with pytest.raises(TypeError, match="classifier"):
-        metrics.feature_subselection_curve(features, labels, "dense")
+        diagnostics.feature_subselection_curve(features, labels, "dense")

@@ -10,7 +10,7 @@ CAM_k(x, y) = sum_c w_{c,k} A_c(x, y)
 and, because `d logit_k / d A_c(x, y) = w_{c,k} / (h w)` for this head,
 Grad-CAM reduces in closed form to `ReLU(CAM_k) / (h w)`, so no automatic
 differentiation is needed. Heads that are not linear after the pooling (a
-cosine classifier, an MLP) are rejected. `keras_ortho.metrics.localization`
+cosine classifier, an MLP) are rejected. `keras_ortho.diagnostics.localization_score`
 scores these maps against ground-truth boxes.
 """
 
@@ -19,10 +19,10 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import register_serializable
+from keras_ortho._features import label_array
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
-from keras_ortho.metrics._features import label_array
 
 CAM_METHODS = ("cam", "grad_cam")
 
@@ -91,7 +91,7 @@ def class_activation_maps(
     x = keras.layers.GlobalAveragePooling2D()(x)
     model = keras.Model(inputs, keras.layers.Dense(4)(x))
     images = np.random.rand(2, 16, 16, 3)
-    maps = keras_ortho.metrics.class_activation_maps(model, images)  # (2, 16, 16)
+    maps = keras_ortho.diagnostics.class_activation_maps(model, images)  # (2, 16, 16)
     plt.imshow(maps[0], cmap="jet")
     ```
 

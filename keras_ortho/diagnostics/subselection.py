@@ -7,18 +7,18 @@ import numpy as np
 from keras import ops
 
 from keras_ortho._export import register_serializable
+from keras_ortho._features import feature_matrix
+from keras_ortho._features import label_array
 from keras_ortho._validation import validate_bool
 from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_float_in_range
 from keras_ortho._validation import validate_int
-from keras_ortho.metrics._features import feature_matrix
-from keras_ortho.metrics._features import label_array
 
 SUBSELECTION_MODES = ("random", "blocks", "activation", "weight")
 
 
 @dataclasses.dataclass(frozen=True)
-class SubselectionCurve:
+class SubselectionCurveResult:
     """Accuracy against the fraction of feature dimensions kept.
 
     Attributes:
@@ -99,7 +99,7 @@ def feature_subselection_curve(
         seed: the seed of the NumPy generator drawing the masks.
 
     Returns:
-        A `SubselectionCurve`.
+        A `SubselectionCurveResult`.
 
     Example:
 
@@ -107,7 +107,7 @@ def feature_subselection_curve(
     head = keras.layers.Dense(4, name="classifier")  # model.get_layer("classifier")
     head.build((None, 16))
     test_features, y_test = np.random.rand(64, 16), np.random.randint(0, 4, 64)
-    curve = keras_ortho.metrics.feature_subselection_curve(
+    curve = keras_ortho.diagnostics.feature_subselection_curve(
         test_features, y_test, head, mode="random", num_seeds=10
     )
     print(curve.accuracy_mean, curve.area_under_curve)
@@ -172,7 +172,7 @@ def feature_subselection_curve(
             logits = logits_fn(features * ops.convert_to_tensor(mask))
             predicted = np.asarray(ops.convert_to_numpy(ops.argmax(logits, axis=-1)))
             accuracies[f, r] = float(np.mean(predicted == labels))
-    return SubselectionCurve(
+    return SubselectionCurveResult(
         fractions=np.asarray(fractions),
         kept=np.asarray(kept),
         accuracies=accuracies,

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_ortho import metrics
+from keras_ortho import diagnostics
 from tests.metrics import reference
 
 TINY_IMAGENET_VAL = (
@@ -25,30 +25,19 @@ def test_bounding_boxes_on_hand_made_maps():
     maps[1, 4, 3] = 1.0
     # Image 2: constant zero, no box. Image 3: two equal regions.
     maps[3, 0, 0] = maps[3, 5, 7] = 1.0
-    boxes = metrics.bounding_boxes(maps, threshold=0.2)
+    boxes = diagnostics.bounding_boxes(maps, threshold=0.2)
     np.testing.assert_array_equal(
         boxes, [[3, 1, 7, 5], [3, 4, 3, 4], [-1, -1, -1, -1], [0, 0, 0, 0]]
     )
-    all_boxes = metrics.bounding_boxes(maps, threshold=0.2, component="all")
+    all_boxes = diagnostics.bounding_boxes(maps, threshold=0.2, component="all")
     np.testing.assert_array_equal(all_boxes[0], [0, 0, 7, 5])
     np.testing.assert_array_equal(all_boxes[3], [0, 0, 7, 5])
-    loose = metrics.bounding_boxes(maps[1:2], threshold=0.05)
+    loose = diagnostics.bounding_boxes(maps[1:2], threshold=0.05)
     np.testing.assert_array_equal(loose, [[0, 0, 7, 5]])
     for n in range(4):
         assert tuple(boxes[n]) == reference.largest_component_box(
             maps[n] >= 0.2 * maps[n].max() if maps[n].max() > 0 else maps[n] > 1
         )
-
-
-def test_box_iou_by_hand():
-    boxes = [[0, 0, 9, 9], [0, 0, 9, 9], [0, 0, 4, 4], [-1, -1, -1, -1], [3, 3, 3, 3]]
-    truth = [[5, 0, 14, 9], [10, 10, 12, 12], [0, 0, 4, 4], [0, 0, 4, 4], [3, 3, 3, 3]]
-    # 50 shared pixels of 150; disjoint; identical; empty; one shared pixel.
-    np.testing.assert_allclose(
-        metrics.box_iou(boxes, truth), [50 / 150, 0.0, 1.0, 0.0, 1.0]
-    )
-    for a, b, got in zip(boxes, truth, metrics.box_iou(boxes, truth), strict=True):
-        np.testing.assert_allclose(got, reference.iou(a, b))
 
 
 def _intensity_model(size):
@@ -70,7 +59,7 @@ def test_localization_on_synthetic_boxes():
     images[2, 10:15, 0:4] = 1.0
     truth = np.array([[3, 2, 11, 7], [0, 10, 3, 14], [0, 10, 3, 14]])
     labels = np.array([0, 0, 1])
-    score = metrics.localization_score(_intensity_model(16), images, truth, labels)
+    score = diagnostics.localization_score(_intensity_model(16), images, truth, labels)
     np.testing.assert_array_equal(score.boxes[:2], truth[:2])
     # Image 2's class-1 map is bright everywhere but the square.
     np.testing.assert_array_equal(score.boxes[2], [0, 0, 15, 15])
@@ -97,7 +86,7 @@ def _tiny_imagenet_val(count):
 def test_localization_on_real_tiny_imagenet_boxes():
     images, truth = _tiny_imagenet_val(4)
     labels = np.array([0, 1, 0, 0])
-    score = metrics.localization_score(
+    score = diagnostics.localization_score(
         _intensity_model(64), images, truth, labels, threshold=0.5
     )
     for n in range(4):
@@ -118,10 +107,8 @@ def test_localization_on_real_tiny_imagenet_boxes():
 
 def test_invalid_box_arguments():
     with pytest.raises(ValueError, match="threshold"):
-        metrics.bounding_boxes(np.zeros((1, 3, 3)), threshold=1.5)
+        diagnostics.bounding_boxes(np.zeros((1, 3, 3)), threshold=1.5)
     with pytest.raises(ValueError, match="component"):
-        metrics.bounding_boxes(np.zeros((1, 3, 3)), component="first")
+        diagnostics.bounding_boxes(np.zeros((1, 3, 3)), component="first")
     with pytest.raises(ValueError, match="maps"):
-        metrics.bounding_boxes(np.zeros((3, 3)))
-    with pytest.raises(ValueError, match="ground_truth"):
-        metrics.box_iou([[0, 0, 1, 1]], [[0, 0, 1, 1], [0, 0, 1, 1]])
+        diagnostics.bounding_boxes(np.zeros((3, 3)))
