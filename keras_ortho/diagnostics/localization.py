@@ -1,6 +1,7 @@
 """Box localisation of class activation maps: boxes around the thresholded
-maps, their IoU with ground-truth boxes, and the GT-known and top-1
-localisation accuracy of a global-average-pooling classifier.
+maps, and the GT-known and top-1 localisation accuracy of a
+global-average-pooling classifier (by `keras_ortho.metrics.box_iou` with the
+ground-truth boxes).
 
 Boxes are `(x0, y0, x1, y1)` in inclusive pixel coordinates of the model's
 input images, the convention of Tiny ImageNet's annotations; `(-1, -1, -1, -1)`
