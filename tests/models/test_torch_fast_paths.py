@@ -1,0 +1,316 @@
+"""The builders' `Conv2D` and `BatchNormalization` compute what Keras' own
+layers compute: on PyTorch, where they take their own path, outputs,
+gradients and moving statistics agree to float32 rounding; everywhere, their
+configuration, weights and `.keras` files are Keras' own."""
+
+import keras
+import numpy as np
+import pytest
+
+from keras_ortho.models import resnet_cifar
+from keras_ortho.models._fast_layers import BatchNormalization
+from keras_ortho.models._fast_layers import Conv2D
+from tests.toolkit import assert_save_load_identical
+from tests.toolkit import assert_serialization_round_trip
+from tests.toolkit import mixed_precision
+from tests.toolkit import to_numpy
+
+ON_TORCH = keras.backend.backend() == "torch"
+torch_only = pytest.mark.skipif(
+    not ON_TORCH,
+    reason="the fast path exists on PyTorch only; elsewhere they run Keras' call",
+)
+FAST_CLASSES = {
+    keras.layers.Conv2D: Conv2D,
+    keras.layers.BatchNormalization: BatchNormalization,
+}
+# float32 rounding of sums over up to 10^5 terms; float16 outputs round at 1e-3.
+TOLERANCE = {"float32": 1e-5, "mixed_float16": 2e-3}
+
+
+def assert_close(actual, expected, tolerance, name):
+    """Largest difference within `tolerance` of the largest expected value."""
+    actual = np.asarray(to_numpy(actual), "float64")
+    expected = np.asarray(to_numpy(expected), "float64")
+    scale = max(np.max(np.abs(expected)), 1e-30)
+    error = np.max(np.abs(actual - expected)) / scale
+    assert error <= tolerance, f"{name}: relative difference {error:.2e}"
+
+
+def fast_twin(layer, input_shape):
+    """The builders' class of `layer`, built, with its config and weights."""
+    twin = FAST_CLASSES[type(layer)].from_config(layer.get_config())
+    twin.build(input_shape)
+    twin.set_weights(layer.get_weights())
+    return twin
+
+
+def torch_outputs_and_gradients(layer, x, training):
+    """`layer(x)`, and the gradients of `sum(layer(x) * probe)` for a fixed
+    random probe with respect to `x` and each trainable weight."""
+    import torch
+
+    inputs = torch.tensor(x, requires_grad=True)
+    outputs = layer(inputs, training=training)
+    probe = np.random.default_rng(1).normal(size=outputs.shape)
+    (outputs.float() * torch.tensor(probe, dtype=torch.float32)).sum().backward()
+    gradients = {"inputs": inputs.grad}
+    for weight in layer.trainable_weights:
+        gradients[weight.name] = weight.value.grad
+    return outputs.detach(), gradients
+
+
+def images(shape, seed=0):
+    # An offset mean makes E[x^2] - E[x]^2 cancel, as in real activations.
+    return (1.0 + 2.0 * np.random.default_rng(seed).normal(size=shape)).astype(
+        "float32"
+    )
+
+
+CONV_CASES = [
+    (kernel_size, strides, padding)
+    for kernel_size in (1, 3)
+    for strides in (1, 2)
+    for padding in ("same", "valid")
+]
+
+
+@torch_only
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+@pytest.mark.parametrize("kernel_size,strides,padding", CONV_CASES)
+def test_conv_matches_keras(kernel_size, strides, padding, policy):
+    x = images((4, 9, 8, 5))
+    with mixed_precision(policy):
+        reference = keras.layers.Conv2D(
+            6, kernel_size, strides=strides, padding=padding, use_bias=False
+        )
+        reference.build(x.shape)
+        fast = fast_twin(reference, x.shape)
+        expected, expected_gradients = torch_outputs_and_gradients(reference, x, True)
+        actual, actual_gradients = torch_outputs_and_gradients(fast, x, True)
+    assert actual.dtype == expected.dtype
+    assert tuple(actual.shape) == tuple(expected.shape)
+    assert actual.is_contiguous()
+    assert_close(actual, expected, TOLERANCE[policy], "outputs")
+    for name, gradient in expected_gradients.items():
+        assert_close(actual_gradients[name], gradient, TOLERANCE[policy], name)
+
+
+@torch_only
+def test_conv_takes_the_fast_path_only_where_it_is_exact():
+    probe = np.zeros((1, 8, 8, 4), "float32")
+    cases = {
+        "stride 1, odd kernel": (dict(kernel_size=3), (1, 1)),
+        "valid": (dict(kernel_size=2, padding="valid"), (0, 0)),
+        "even kernel pads one more pixel at the end": (dict(kernel_size=2), None),
+        "stride 2 pads one more pixel at the end": (
+            dict(kernel_size=3, strides=2),
+            None,
+        ),
+        "dilation": (dict(kernel_size=3, dilation_rate=2), None),
+        "groups": (dict(kernel_size=3, groups=2), None),
+    }
+    import torch
+
+    for name, (arguments, padding) in cases.items():
+        layer = Conv2D(4, padding=arguments.pop("padding", "same"), **arguments)
+        assert layer._fast_path_padding(torch.tensor(probe)) == padding, name
+
+
+@torch_only
+@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("scale_and_center", [True, False])
+def test_batch_norm_matches_keras(training, policy, scale_and_center):
+    # 65,536 values per channel: long sums, where PyTorch's own kernel drifts;
+    # a channel whose mean is 30 times its spread, where a kernel that scales
+    # before it centres loses digits.
+    x = images((64, 32, 32, 3))
+    x[..., 0] = 30.0 + x[..., 0] / 2.0
+    with mixed_precision(policy):
+        reference = keras.layers.BatchNormalization(
+            momentum=0.9,
+            epsilon=1e-5,
+            scale=scale_and_center,
+            center=scale_and_center,
+        )
+        reference.build(x.shape)
+        rng = np.random.default_rng(2)
+        reference.set_weights(
+            [rng.uniform(0.5, 1.5, w.shape) for w in reference.weights]
+        )
+        fast = fast_twin(reference, x.shape)
+        expected, expected_gradients = torch_outputs_and_gradients(
+            reference, x, training
+        )
+        actual, actual_gradients = torch_outputs_and_gradients(fast, x, training)
+    assert actual.dtype == expected.dtype
+    assert actual.is_contiguous()
+    assert_close(actual, expected, TOLERANCE[policy], "outputs")
+    assert expected_gradients.keys() == actual_gradients.keys()
+    for name, gradient in expected_gradients.items():
+        assert_close(actual_gradients[name], gradient, TOLERANCE[policy], name)
+    for want, got in zip(
+        reference.non_trainable_weights, fast.non_trainable_weights, strict=True
+    ):
+        assert_close(got, want, 1e-6, want.name)
+
+
+@torch_only
+def test_batch_norm_of_one_value_per_channel_is_beta():
+    x = images((1, 1, 1, 3))
+    reference = keras.layers.BatchNormalization()
+    reference.build(x.shape)
+    fast = fast_twin(reference, x.shape)
+    expected, expected_gradients = torch_outputs_and_gradients(reference, x, True)
+    actual, actual_gradients = torch_outputs_and_gradients(fast, x, True)
+    np.testing.assert_array_equal(to_numpy(actual), to_numpy(expected))
+    for name, gradient in expected_gradients.items():
+        np.testing.assert_allclose(
+            to_numpy(actual_gradients[name]), to_numpy(gradient), atol=1e-6
+        )
+
+
+@torch_only
+def test_stateless_call_matches_keras():
+    x = images((8, 8, 8, 4))
+    reference = keras.layers.BatchNormalization(momentum=0.9)
+    reference.build(x.shape)
+    fast = fast_twin(reference, x.shape)
+    results = [
+        layer.stateless_call(
+            [w.value for w in layer.trainable_weights],
+            [w.value for w in layer.non_trainable_weights],
+            keras.ops.convert_to_tensor(x),
+            training=True,
+        )
+        for layer in (reference, fast)
+    ]
+    (expected, expected_state), (actual, actual_state) = results
+    assert_close(actual, expected, 1e-5, "outputs")
+    for want, got in zip(expected_state, actual_state, strict=True):
+        assert_close(got, want, 1e-6, "moving statistics")
+    # The layer's own variables are left alone.
+    np.testing.assert_array_equal(to_numpy(fast.moving_mean), np.zeros(4))
+
+
+def with_layer_classes(model, classes):
+    """A copy of `model` with the same weights, its `Conv2D` and
+    `BatchNormalization` layers of the given classes."""
+    by_base = {base: classes[base] for base in FAST_CLASSES}
+
+    def clone(layer):
+        for base, cls in by_base.items():
+            if isinstance(layer, base):
+                return cls.from_config(layer.get_config())
+        return layer.__class__.from_config(layer.get_config())
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+KERAS_CLASSES = {base: base for base in FAST_CLASSES}
+
+
+def two_training_steps(model, x, y):
+    """The losses and the weights (as float64) after each of two steps."""
+    model.compile(
+        keras.optimizers.SGD(0.1, momentum=0.9),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    steps = []
+    for _ in range(2):
+        loss = model.train_on_batch(x, y)
+        steps.append((loss, [to_numpy(w).astype("float64") for w in model.weights]))
+    return steps
+
+
+@torch_only
+def test_resnet20_training_steps_match_keras():
+    # After a step, BN betas and moving variances are sums that cancel: Keras'
+    # own float32 layers differ from float64 by up to 1e-2 relative there. So
+    # each weight is held to Keras' float32 error against a float64 run.
+    model = resnet_cifar(20, num_classes=10)
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 256, (32, 32, 32, 3)).astype("float32")
+    y = rng.integers(0, 10, 32)
+    fast = with_layer_classes(model, FAST_CLASSES)
+    assert {type(layer) for layer in fast.layers} >= {Conv2D, BatchNormalization}
+    reference = with_layer_classes(model, KERAS_CLASSES)
+    assert not {type(layer) for layer in reference.layers} & set(FAST_CLASSES.values())
+    fast_steps = two_training_steps(fast, x, y)
+    keras_steps = two_training_steps(reference, x, y)
+    with mixed_precision("float64"):
+        exact = resnet_cifar(20, num_classes=10)
+        exact.set_weights(model.get_weights())
+        exact_steps = two_training_steps(exact, x, y)
+    paths = [w.path for w in reference.weights]
+    for (fast_loss, fast_weights), (keras_loss, keras_weights), (
+        _,
+        exact_weights,
+    ) in zip(fast_steps, keras_steps, exact_steps, strict=True):
+        np.testing.assert_allclose(fast_loss, keras_loss, rtol=1e-5)
+        for path, got, want, exact_weight in zip(
+            paths, fast_weights, keras_weights, exact_weights, strict=True
+        ):
+            scale = np.max(np.abs(exact_weight))
+            fast_error = np.max(np.abs(got - exact_weight)) / scale
+            keras_error = np.max(np.abs(want - exact_weight)) / scale
+            assert fast_error <= 2 * keras_error + 1e-5, (
+                f"{path}: {fast_error:.1e} from float64, Keras {keras_error:.1e}"
+            )
+
+
+@torch_only
+def test_compiled_training_step_matches_keras():
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, outputs)
+    x = images((16, 8, 8, 3))
+    y = np.random.default_rng(4).integers(0, 2, 16)
+    weights = []
+    for classes in (KERAS_CLASSES, FAST_CLASSES):
+        copy = with_layer_classes(model, classes)
+        copy.compile(
+            "sgd",
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            jit_compile=True,
+        )
+        copy.fit(x, y, batch_size=16, epochs=1, verbose=0)
+        weights.append(copy.weights)
+    for want, got in zip(*weights, strict=True):
+        assert_close(got, want, 1e-5, want.path)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [Conv2D(8, 3, strides=2, padding="same"), BatchNormalization(momentum=0.9)],
+    ids=["Conv2D", "BatchNormalization"],
+)
+def test_config_is_keras_own(layer):
+    base = next(base for base, cls in FAST_CLASSES.items() if cls is type(layer))
+    assert layer.get_config() == base.from_config(layer.get_config()).get_config()
+    assert_serialization_round_trip(layer)
+
+
+def test_keras_file_and_weights_round_trip_across_the_classes(tmp_path):
+    model = resnet_cifar(8, num_classes=3, input_shape=(16, 16, 3))
+    x = np.random.default_rng(5).integers(0, 256, (4, 16, 16, 3)).astype("float32")
+    fast = with_layer_classes(model, FAST_CLASSES)
+    loaded = assert_save_load_identical(fast, x, tmp_path)
+    assert {type(layer) for layer in loaded.layers} >= {Conv2D, BatchNormalization}
+    # Weights saved by Keras' layers load into the builders' and the reverse.
+    rng = np.random.default_rng(6)
+    reference = with_layer_classes(model, KERAS_CLASSES)
+    reference.set_weights(
+        [w + rng.uniform(0.1, 0.2, w.shape) for w in reference.get_weights()]
+    )
+    for source, target in ((reference, fast), (fast, model)):
+        path = tmp_path / f"{source.name}_{len(list(tmp_path.iterdir()))}.weights.h5"
+        source.save_weights(path)
+        target.load_weights(path)
+        for want, got in zip(source.weights, target.weights, strict=True):
+            np.testing.assert_array_equal(to_numpy(got), to_numpy(want))
