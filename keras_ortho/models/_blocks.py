@@ -9,6 +9,7 @@ import keras
 
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_positive_float
+from keras_ortho.models import _fast_layers
 
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
@@ -128,7 +129,7 @@ def conv(x, filters, kernel_size, strides, initializer, regularizer, name):
         padding = "valid"
     else:
         padding = "same"
-    return keras.layers.Conv2D(
+    return _fast_layers.Conv2D(
         filters,
         kernel_size,
         strides=strides,
@@ -141,7 +142,7 @@ def conv(x, filters, kernel_size, strides, initializer, regularizer, name):
 
 
 def batch_norm(x, name):
-    return keras.layers.BatchNormalization(
+    return _fast_layers.BatchNormalization(
         momentum=BATCH_NORM_MOMENTUM, epsilon=BATCH_NORM_EPSILON, name=name
     )(x)
 

@@ -232,6 +232,7 @@ def test_resnet20_training_steps_match_keras():
     # own float32 layers differ from float64 by up to 1e-2 relative there. So
     # each weight is held to Keras' float32 error against a float64 run.
     model = resnet_cifar(20, num_classes=10)
+    assert {type(layer) for layer in model.layers} >= {Conv2D, BatchNormalization}
     rng = np.random.default_rng(3)
     x = rng.integers(0, 256, (32, 32, 32, 3)).astype("float32")
     y = rng.integers(0, 10, 32)
@@ -242,7 +243,7 @@ def test_resnet20_training_steps_match_keras():
     fast_steps = two_training_steps(fast, x, y)
     keras_steps = two_training_steps(reference, x, y)
     with mixed_precision("float64"):
-        exact = resnet_cifar(20, num_classes=10)
+        exact = with_layer_classes(resnet_cifar(20, num_classes=10), KERAS_CLASSES)
         exact.set_weights(model.get_weights())
         exact_steps = two_training_steps(exact, x, y)
     paths = [w.path for w in reference.weights]
@@ -308,7 +309,8 @@ def test_keras_file_and_weights_round_trip_across_the_classes(tmp_path):
     reference.set_weights(
         [w + rng.uniform(0.1, 0.2, w.shape) for w in reference.get_weights()]
     )
-    for source, target in ((reference, fast), (fast, model)):
+    keras_copy = with_layer_classes(model, KERAS_CLASSES)
+    for source, target in ((reference, fast), (fast, keras_copy)):
         path = tmp_path / f"{source.name}_{len(list(tmp_path.iterdir()))}.weights.h5"
         source.save_weights(path)
         target.load_weights(path)
