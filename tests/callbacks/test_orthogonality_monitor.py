@@ -141,12 +141,13 @@ def test_values_match_a_brute_force_reference():
     assert len(values) == 4 * 4 + 4 + 5
 
 
-def test_logs_reach_history_and_csv_logger_inside_jit_fit(tmp_path):
+def test_logs_reach_history_and_csv_logger(tmp_path):
+    # The compiled fit step with the monitor is the contract's
+    # (tests/test_contract.py); the monitor measures between epochs.
     model = _classifier()
     model.compile(
         optimizer="sgd",
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        jit_compile=True,
     )
     x, y = _data()
     x_val, y_val = _data(seed=1)
@@ -180,23 +181,17 @@ def test_logs_reach_history_and_csv_logger_inside_jit_fit(tmp_path):
 
 
 @pytest.mark.parametrize("policy", toolkit.MIXED_POLICIES)
-def test_mixed_precision(policy):
+def test_measures_of_a_mixed_precision_model(policy):
+    # A fit step under each policy is the contract's (tests/test_contract.py);
+    # here the measures of a half-precision model, reduced in float32.
     x, y = _data()
     with toolkit.mixed_precision(policy):
         model = _classifier()
-        monitor = callbacks.OrthogonalityMonitor(data=(x, y), per_layer=False)
-        model.compile(
-            optimizer="sgd",
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            jit_compile="auto",
-        )
-        history = model.fit(x, y, batch_size=12, verbose=0, callbacks=[monitor])
-    for key in monitor.measure():
-        assert np.isfinite(history.history[key][-1]), key
+        values = _monitor_on(model, data=(x, y), per_layer=False).measure()
+    for key, value in values.items():
+        assert np.isfinite(value), key
     statistics = _reference_feature_statistics(_features(model, x), y)
-    np.testing.assert_allclose(
-        history.history["features/s"][-1], statistics["s"], rtol=1e-3
-    )
+    np.testing.assert_allclose(values["features/s"], statistics["s"], rtol=1e-3)
 
 
 def test_summary_mode_and_filters():
