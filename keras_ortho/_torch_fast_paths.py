@@ -78,9 +78,9 @@ class _BatchNormalization(torch.autograd.Function):
             mean
         )
         inverse_std = torch.rsqrt(variance + epsilon)
-        # Centred first, as Keras: PyTorch's kernel computes x * scale +
-        # (beta - mean * scale), which loses the digits of a mean large
-        # against the spread.
+        # Centred before scaled, as Keras: scaling first, x * scale +
+        # (beta - mean * scale) as PyTorch's fused kernel does, loses the
+        # digits of a mean large against the spread.
         outputs = inputs - mean
         outputs.mul_(inverse_std if gamma is None else inverse_std * gamma)
         if beta is not None:
@@ -95,18 +95,20 @@ class _BatchNormalization(torch.autograd.Function):
         inputs, gamma, mean, inverse_std = ctx.saved_tensors
         centered = inputs - mean
         beta_gradient = torch.sum(output_gradient, dim=_BATCH_AXES)
-        # d loss / d normalized inputs, summed against them: gamma's gradient.
+        # sum(dy * (x - mean)): gamma's gradient, over inverse_std.
         projection = torch.sum(centered * output_gradient, dim=_BATCH_AXES)
         count = inputs.numel() // inputs.shape[-1]
         scale = inverse_std if gamma is None else inverse_std * gamma
         # The input gradient of x_hat = (x - mean) * inverse_std, with the
         # batch's mean and variance functions of x:
         # (dy - mean(dy) - x_hat * mean(dy * x_hat)) * gamma * inverse_std.
-        inputs_gradient = torch.addcmul(
-            output_gradient - beta_gradient / count,
-            centered,
-            projection * torch.square(inverse_std) / -count,
-        ).mul_(scale)
+        inputs_gradient = None
+        if ctx.needs_input_grad[0]:
+            inputs_gradient = torch.addcmul(
+                output_gradient - beta_gradient / count,
+                centered,
+                projection * torch.square(inverse_std) / -count,
+            ).mul_(scale)
         gamma_gradient = projection * inverse_std if ctx.needs_input_grad[1] else None
         if not ctx.needs_input_grad[2]:
             beta_gradient = None

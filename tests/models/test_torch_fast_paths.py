@@ -157,6 +157,19 @@ def test_batch_norm_matches_keras(training, policy, scale_and_center):
 
 
 @torch_only
+def test_batch_norm_takes_the_fast_path_only_in_training():
+    import torch
+
+    x = torch.tensor(images((4, 4, 4, 3)), requires_grad=True)
+    layer = BatchNormalization()
+    node = type(layer(x, training=True).grad_fn).__name__
+    assert node == "_BatchNormalizationBackward", node
+    assert type(layer(x, training=False).grad_fn).__name__ != node
+    layer.trainable = False
+    assert type(layer(x, training=True).grad_fn).__name__ != node
+
+
+@torch_only
 def test_batch_norm_of_one_value_per_channel_is_beta():
     x = images((1, 1, 1, 3))
     reference = keras.layers.BatchNormalization()
