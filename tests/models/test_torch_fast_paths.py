@@ -10,6 +10,7 @@ import pytest
 from keras_ortho.models import resnet_cifar
 from keras_ortho.models._fast_layers import BatchNormalization
 from keras_ortho.models._fast_layers import Conv2D
+from tests.toolkit import MIXED_POLICIES
 from tests.toolkit import assert_save_load_identical
 from tests.toolkit import assert_serialization_round_trip
 from tests.toolkit import mixed_precision
@@ -24,8 +25,9 @@ FAST_CLASSES = {
     keras.layers.Conv2D: Conv2D,
     keras.layers.BatchNormalization: BatchNormalization,
 }
-# float32 rounding of sums over up to 10^5 terms; float16 outputs round at 1e-3.
-TOLERANCE = {"float32": 1e-5, "mixed_float16": 2e-3}
+# float32 rounding of sums over up to 10^5 terms; float16 outputs round at
+# 1e-3, bfloat16 ones at 1e-2.
+TOLERANCE = {"float32": 1e-5, "mixed_float16": 2e-3, "mixed_bfloat16": 2e-2}
 
 
 def assert_close(actual, expected, tolerance, name):
@@ -76,7 +78,7 @@ CONV_CASES = [
 
 
 @torch_only
-@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+@pytest.mark.parametrize("policy", ["float32", *MIXED_POLICIES])
 @pytest.mark.parametrize("kernel_size,strides,padding", CONV_CASES)
 def test_conv_matches_keras(kernel_size, strides, padding, policy):
     x = images((4, 9, 8, 5))
@@ -118,7 +120,7 @@ def test_conv_takes_the_fast_path_only_where_it_is_exact():
 
 
 @torch_only
-@pytest.mark.parametrize("policy", ["float32", "mixed_float16"])
+@pytest.mark.parametrize("policy", ["float32", *MIXED_POLICIES])
 @pytest.mark.parametrize("training", [True, False])
 @pytest.mark.parametrize("scale_and_center", [True, False])
 def test_batch_norm_matches_keras(training, policy, scale_and_center):
