@@ -1,6 +1,6 @@
 """The one walk through a model's layers, and the one rule for its classifier
 head and features, shared by everything in keras_ortho that reads a model
-(`attach`, `with_features`, the monitor, the report, the metrics and plots).
+(`attach`, `with_features`, the monitor, the report, the diagnostics and plots).
 
 The walk reaches every layer Keras itself tracks, the layers that
 `model.weights` and `model.losses` are gathered from: the layers of

@@ -8,7 +8,7 @@ import keras
 from keras_ortho._step_functions import rebuild_step_functions
 from keras_ortho._validation import validate_int
 from keras_ortho._validation import validate_non_negative_float
-from keras_ortho.regularizers._base import OrthogonalityRegularizer
+from keras_ortho.regularizers import OrthogonalityRegularizer
 
 SRIP_EPOCHS = (20, 50, 70, 120)
 SRIP_MULTIPLIERS = (1e-3, 1e-4, 1e-6, 0.0)
