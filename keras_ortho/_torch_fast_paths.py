@@ -13,6 +13,7 @@ only.
 
 import torch
 import torch.nn.functional as F
+from keras.src.backend import in_stateless_scope
 
 _TO_CHANNELS_FIRST = (0, 3, 1, 2)
 _TO_CHANNELS_LAST = (0, 2, 3, 1)
@@ -60,8 +61,8 @@ def conv2d(inputs, kernel, strides, padding):
 
 class _BatchNormalization(torch.autograd.Function):
     """Training-mode batch normalization of NHWC inputs over their last
-    axis: Keras' arithmetic, with a backward written out in 7 passes over
-    the activations instead of autograd through Keras' dozen operations.
+    axis: Keras' arithmetic in 5 passes over the activations forward and 5
+    backward, instead of autograd through Keras' dozen operations.
 
     Not `torch.nn.functional.batch_norm`: its channels-last CPU kernels sum
     in float32 one element after the other, so at 131,072 values per channel
@@ -73,42 +74,44 @@ class _BatchNormalization(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, inputs, gamma, beta, epsilon):
+        # The batch statistics are outputs without gradients: no zero
+        # tensors for them in the backward, which only `outputs` reaches.
+        ctx.set_materialize_grads(False)
         mean = torch.mean(inputs, dim=_BATCH_AXES)
-        variance = torch.mean(torch.square(inputs), dim=_BATCH_AXES) - torch.square(
-            mean
-        )
+        # x * x is `torch.square`'s arithmetic, without its dispatch to pow.
+        variance = torch.mean(inputs * inputs, dim=_BATCH_AXES) - mean * mean
         inverse_std = torch.rsqrt(variance + epsilon)
+        scale = inverse_std if gamma is None else inverse_std * gamma
         # Centred before scaled, as Keras: scaling first, x * scale +
         # (beta - mean * scale) as PyTorch's fused kernel does, loses the
-        # digits of a mean large against the spread.
-        outputs = inputs - mean
-        outputs.mul_(inverse_std if gamma is None else inverse_std * gamma)
-        if beta is not None:
-            outputs.add_(beta)
-        ctx.save_for_backward(inputs, gamma, mean, inverse_std)
-        ctx.epsilon = epsilon
+        # digits of a mean large against the spread. The backward reuses
+        # the centred values, which spares it a pass and frees the inputs.
+        centered = inputs - mean
+        if beta is None:
+            outputs = centered * scale
+        else:
+            outputs = torch.addcmul(beta, centered, scale)
+        ctx.save_for_backward(centered, inverse_std, scale)
         ctx.mark_non_differentiable(mean, variance)
         return outputs, mean, variance
 
     @staticmethod
     def backward(ctx, output_gradient, _mean_gradient, _variance_gradient):
-        inputs, gamma, mean, inverse_std = ctx.saved_tensors
-        centered = inputs - mean
+        centered, inverse_std, scale = ctx.saved_tensors
         beta_gradient = torch.sum(output_gradient, dim=_BATCH_AXES)
         # sum(dy * (x - mean)): gamma's gradient, over inverse_std.
         projection = torch.sum(centered * output_gradient, dim=_BATCH_AXES)
-        count = inputs.numel() // inputs.shape[-1]
-        scale = inverse_std if gamma is None else inverse_std * gamma
-        # The input gradient of x_hat = (x - mean) * inverse_std, with the
-        # batch's mean and variance functions of x:
-        # (dy - mean(dy) - x_hat * mean(dy * x_hat)) * gamma * inverse_std.
         inputs_gradient = None
         if ctx.needs_input_grad[0]:
-            inputs_gradient = torch.addcmul(
-                output_gradient - beta_gradient / count,
-                centered,
-                projection * torch.square(inverse_std) / -count,
-            ).mul_(scale)
+            # The input gradient of x_hat = (x - mean) * inverse_std, with
+            # the batch's mean and variance functions of x:
+            # (dy - mean(dy) - x_hat * mean(dy * x_hat)) * gamma * inverse_std,
+            # as dy * scale + shift + (x - mean) * coefficient per channel.
+            count = centered.numel() // centered.shape[-1]
+            shift = beta_gradient * scale / -count
+            coefficient = projection * (inverse_std * inverse_std) * scale / -count
+            inputs_gradient = torch.addcmul(shift, output_gradient, scale)
+            inputs_gradient.addcmul_(centered, coefficient)
         gamma_gradient = projection * inverse_std if ctx.needs_input_grad[1] else None
         if not ctx.needs_input_grad[2]:
             beta_gradient = None
@@ -121,3 +124,18 @@ def batch_norm_training(inputs, gamma, beta, epsilon):
     returns the outputs, the mean and the biased variance. `gamma` and `beta`
     may be None."""
     return _BatchNormalization.apply(inputs, gamma, beta, epsilon)
+
+
+def updates_in_place():
+    """True where a layer may update its variables' tensors in place: not in
+    a `keras.StatelessScope` (whose values are the caller's) nor while
+    `torch.compile` traces."""
+    return not (in_stateless_scope() or is_compiling())
+
+
+@torch.no_grad()
+def moving_average_(moving, batch_value, momentum):
+    """`moving = moving * momentum + batch_value * (1 - momentum)` in place,
+    one operator: Keras' `BatchNormalization` update, to float32 rounding,
+    without its assignment copy and its Python-scalar tensors."""
+    moving.lerp_(batch_value.to(moving.dtype), 1.0 - momentum)

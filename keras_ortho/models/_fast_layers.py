@@ -73,6 +73,18 @@ class BatchNormalization(keras.layers.BatchNormalization):
         outputs, mean, variance = _torch_fast_paths.batch_norm_training(
             inputs, gamma, beta, self.epsilon
         )
+        self._update_moving_statistics(mean, variance, dtype)
+        return keras.ops.cast(outputs, self.compute_dtype)
+
+    def _update_moving_statistics(self, mean, variance, dtype):
+        if _torch_fast_paths.updates_in_place():
+            _torch_fast_paths.moving_average_(
+                self.moving_mean.value, mean, self.momentum
+            )
+            _torch_fast_paths.moving_average_(
+                self.moving_variance.value, variance, self.momentum
+            )
+            return
         moving_mean = keras.ops.cast(self.moving_mean, dtype)
         moving_variance = keras.ops.cast(self.moving_variance, dtype)
         self.moving_mean.assign(
@@ -81,7 +93,6 @@ class BatchNormalization(keras.layers.BatchNormalization):
         self.moving_variance.assign(
             moving_variance * self.momentum + variance * (1.0 - self.momentum)
         )
-        return keras.ops.cast(outputs, self.compute_dtype)
 
     def _has_fast_path(self, inputs, mask):
         return (
