@@ -36,10 +36,20 @@ def coupled_weight_decay_sgd_update(optimizer, grads, variables, learning_rate):
         torch._foreach_add_(values, grads, alpha=-learning_rate)
         return
     buffers = [optimizer.momentums[index].value for index in indices]
-    torch._foreach_mul_(buffers, optimizer.momentum)
+    torch._foreach_mul_(buffers, _scalar_like(optimizer.momentum, buffers))
     torch._foreach_add_(buffers, grads)
     if optimizer.nesterov:
         torch._foreach_add_(values, grads, alpha=-learning_rate)
         torch._foreach_add_(values, buffers, alpha=-learning_rate * optimizer.momentum)
     else:
         torch._foreach_add_(values, buffers, alpha=-learning_rate)
+
+
+def _scalar_like(value, tensors):
+    """`value` as a 0-dim tensor of `tensors`' common dtype and device, or
+    the Python number where their dtypes differ. A Python number in an
+    in-place product becomes a new tensor (a copy) per variable on the CPU;
+    the 0-dim tensor is the same number rounded to the same dtype, once."""
+    if len({tensor.dtype for tensor in tensors}) != 1:
+        return value
+    return torch.full((), value, dtype=tensors[0].dtype, device=tensors[0].device)
