@@ -172,6 +172,48 @@ def test_batch_norm_takes_the_fast_path_only_in_training():
 
 
 @torch_only
+def test_batch_norm_training_step_passes_over_the_activations():
+    # Forward: mean(x), x * x, mean(x^2), x - mean, addcmul; backward:
+    # sum(dy), (x - mean) * dy, its sum, two addcmuls. The moving statistics
+    # are updated in place: no assignment copy, no Python-scalar tensors.
+    import torch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Passes(TorchDispatchMode):
+        def __init__(self, size):
+            super().__init__()
+            self.size = size
+            self.full_size = []
+            self.copies = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            outputs = func(*args, **(kwargs or {}))
+            name = func.overloadpacket.__name__
+            self.copies += name in ("copy_", "_to_copy", "zeros")
+            reads = [a for a in args if isinstance(a, torch.Tensor)]
+            if name not in ("view", "permute", "expand", "detach", "t") and any(
+                a.numel() == self.size for a in reads
+            ):
+                self.full_size.append(name)
+            return outputs
+
+    x = torch.tensor(images((8, 6, 6, 4)), requires_grad=True)
+    layer = BatchNormalization()
+    layer.build(x.shape)
+    probe = torch.tensor(np.random.default_rng(1).normal(size=x.shape), dtype=x.dtype)
+    with Passes(x.numel()) as passes:
+        (layer(x, training=True) * probe).sum().backward()
+    forward = ["mean", "mul", "mean", "sub", "addcmul"]
+    backward = ["sum", "mul", "sum", "addcmul", "addcmul_"]
+    # The probe's product, its sum and the product's backward are the test's.
+    probe_passes = ["mul", "sum", "mul"]
+    assert sorted(passes.full_size) == sorted([*forward, *backward, *probe_passes]), (
+        passes.full_size
+    )
+    assert passes.copies == 0
+
+
+@torch_only
 def test_batch_norm_of_one_value_per_channel_is_beta():
     x = images((1, 1, 1, 3))
     reference = keras.layers.BatchNormalization()
