@@ -22,6 +22,7 @@ from keras_ortho.data import load_dataset
 from keras_ortho.recipes import get_recipe
 from keras_ortho.recipes import train
 from tests.conftest import BACKEND
+from tests.conftest import COMPILE_FOR_TESTS
 from tests.conftest import MULTI_DEVICE_COUNT
 from tests.recipes.test_training import InterruptAt
 from tests.recipes.test_training import Interrupted
@@ -225,9 +226,9 @@ def test_two_processes_train_as_one_device(runs, tmp_path):
             PROCESS_SCRIPT,
             {
                 "KERAS_BACKEND": "jax",
-                # The suite's compile level (tests/conftest.py), 2 devices each.
-                "XLA_FLAGS": "--xla_force_host_platform_device_count=2"
-                " --xla_backend_optimization_level=1",
+                # The suite's compile flags (tests/conftest.py), 2 devices each.
+                "XLA_FLAGS": "--xla_force_host_platform_device_count=2 "
+                + COMPILE_FOR_TESTS,
                 "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
                 "KERAS_DISTRIBUTION_NUM_PROCESSES": "2",
                 "KERAS_DISTRIBUTION_PROCESS_ID": str(index),
