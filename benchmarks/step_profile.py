@@ -20,7 +20,9 @@ Counts, for `keras_ortho.recipes.train` of the `opl_cifar100` preset (cut to
   operators read and write (tensor arguments and results), the traffic of
   the memory-bound passes over the activations;
 - the same counts for one step of `versus_pytorch.py`'s plain PyTorch loop
-  (CE + OPL + SO) of the same network;
+  (CE + OPL + SO) of the same network, and the operators and copies of one
+  `train_on_batch` of the network alone, with the builders' layers and with
+  Keras' own;
 - on torch, the aten operators of one optimizer update of all the variables:
   Keras' `SGD` against the recipes' `CoupledWeightDecaySGD`;
 - the regularizer alone (`--regularizer-depth`, default ResNet-56): the ops
@@ -439,6 +441,51 @@ def plain_pytorch_step(args):
     }
 
 
+def train_on_batch_operators(args):
+    """aten ops and `copy_` calls (`torch.profiler`) of one `train_on_batch`
+    of `models.resnet_cifar(depth)` (SGD with momentum, cross-entropy), with
+    the builders' layers and with Keras' `Conv2D` and `BatchNormalization`."""
+    import numpy as np
+    import torch
+
+    from keras_ortho.models import _fast_layers
+
+    keras_classes = {
+        _fast_layers.Conv2D: keras.layers.Conv2D,
+        _fast_layers.BatchNormalization: keras.layers.BatchNormalization,
+    }
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, (args.batch_size, 32, 32, 3)).astype("float32")
+    y = rng.integers(0, 10, args.batch_size)
+    result = {}
+    for name in ("builders_layers", "keras_layers"):
+        model = models.resnet_cifar(args.depth, num_classes=10)
+        if name == "keras_layers":
+            model = keras.models.clone_model(
+                model,
+                clone_function=lambda layer: keras_classes.get(
+                    type(layer), type(layer)
+                ).from_config(layer.get_config()),
+            )
+        model.compile(
+            keras.optimizers.SGD(0.1, momentum=0.9),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        model.train_on_batch(x, y)
+        with torch.profiler.profile(
+            activities=[torch.profiler.ProfilerActivity.CPU]
+        ) as profiler:
+            model.train_on_batch(x, y)
+        operators = collections.Counter(
+            e.name for e in profiler.events() if e.name.startswith("aten::")
+        )
+        result[name] = {
+            "aten_ops": sum(operators.values()),
+            "copies": operators["aten::copy_"],
+        }
+    return result
+
+
 def print_attribution(rows, limit):
     print(f"{'phase':<12} {'source':<72} {'ops':>6} {'copy_':>6} {'MB':>7}")
     for phase, source, operators, copies, megabytes in rows[:limit]:
@@ -599,6 +646,8 @@ def main(argv=None):
     output["regularizer"] = profile_regularizer(args.regularizer_depth, args.repeats)
     print(json.dumps(output["regularizer"], indent=1))
     if BACKEND == "torch":
+        output["train_on_batch"] = train_on_batch_operators(args)
+        print("train_on_batch of the network:", output["train_on_batch"])
         output["plain_pytorch_step"] = plain_pytorch_step(args)
         print("plain PyTorch loop, CE + OPL + SO:", output["plain_pytorch_step"])
         output["optimizer_aten_ops"] = profile_optimizers(args.depth)

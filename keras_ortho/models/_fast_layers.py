@@ -4,14 +4,15 @@ path on the PyTorch backend.
 On the PyTorch backend, a channels-last `Conv2D` with one group and no
 dilation skips Keras' two layout copies of its input and kernel, and a
 training `BatchNormalization` over the last axis of an image batch is one
-autograd node instead of a dozen elementwise operations: ResNet-20's
-training step runs 4,367 PyTorch operations instead of 6,673, in a third
-less CPU time. They compute what Keras' layers compute, to float32
-rounding: outputs, gradients and moving statistics. Every other case (a
-convolution under `torch.compile` included), and the JAX and TensorFlow
-backends, run Keras' own code; the configuration and
-weights are Keras', so a `.keras` file saved on one backend loads on the
-others.
+autograd node, five passes over the activations each way, instead of a
+dozen elementwise operations, with its moving statistics updated in place:
+ResNet-20's `train_on_batch` step (batch 128, SGD with momentum) runs 2,984
+aten operators instead of Keras' 5,420, and 251 copies instead of 545. They
+compute what Keras' layers compute, to float32 rounding: outputs, gradients
+and moving statistics. Every other case (a convolution under `torch.compile`
+included), and the JAX and TensorFlow backends, run Keras' own code; the
+configuration and weights are Keras', so a `.keras` file saved on one backend
+loads on the others.
 """
 
 import keras
