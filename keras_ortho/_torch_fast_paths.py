@@ -1,4 +1,5 @@
-"""PyTorch code for channels-last convolution and batch normalization.
+"""PyTorch code for channels-last convolution, batch normalization and the
+recipes' pad-crop and flip augmentation.
 
 Keras' PyTorch backend runs a channels-last `Conv2D` as two layout copies of
 its input and kernel (`permute(...).contiguous()` to NCHW, then back to
@@ -8,7 +9,9 @@ It trains a `BatchNormalization` as a dozen elementwise operations, each
 with its own backward: here it is one autograd node with its backward
 written out. Both compute what Keras computes, to float32 rounding; the
 layers of `keras_ortho.models._fast_layers` call them on the PyTorch backend
-only.
+only. `RandomPadCrop` and `RandomHorizontalFlip` move the same pixels here
+as their portable code does, in a few PyTorch operators instead of a few
+dozen Keras ones.
 """
 
 import torch
@@ -32,6 +35,11 @@ def is_compiling():
     operations, and its channels-last convolution of inputs with dynamic
     shapes fails (torch 2.13: "cannot determine truth value of Relational")."""
     return torch.compiler.is_compiling()
+
+
+def is_eager(tensor):
+    """True for a real tensor outside a `torch.compile` trace."""
+    return is_concrete(tensor) and not is_compiling()
 
 
 def symmetric_padding(size, kernel_size, stride, padding):
@@ -139,3 +147,23 @@ def moving_average_(moving, batch_value, momentum):
     one operator: Keras' `BatchNormalization` update, to float32 rounding,
     without its assignment copy and its Python-scalar tensors."""
     moving.lerp_(batch_value.to(moving.dtype), 1.0 - momentum)
+
+
+def pad_crop(images, offsets, padding):
+    """`keras_ortho.layers.RandomPadCrop(padding, fill="zeros")` of NHWC
+    `images` with its drawn `offsets` `(2, batch)`: output `(i, j)` of a
+    sample is pixel `(i + dy, j + dx)` of the zero-padded image, as one pad
+    and one gather, where the portable code builds broadcast indices and a
+    mask in a dozen Keras operations."""
+    batch, height, width, _ = images.shape
+    padded = F.pad(images, (0, 0, padding, padding, padding, padding))
+    offsets = offsets.long()
+    rows = torch.arange(height, device=images.device) + offsets[0, :, None]
+    cols = torch.arange(width, device=images.device) + offsets[1, :, None]
+    samples = torch.arange(batch, device=images.device)[:, None, None]
+    return padded[samples, rows[:, :, None], cols[:, None, :]]
+
+
+def flip_where(images, flip):
+    """`images` (NHWC) mirrored left-right where `flip` `(batch,)` is True."""
+    return torch.where(flip[:, None, None, None], images.flip(2), images)

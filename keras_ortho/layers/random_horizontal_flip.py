@@ -6,6 +6,11 @@ from keras import ops
 from keras_ortho._export import register_serializable
 from keras_ortho.layers._image_augmentation import ImageAugmentation
 
+if keras.backend.backend() == "torch":
+    from keras_ortho import _torch_fast_paths
+else:
+    _torch_fast_paths = None
+
 
 @register_serializable
 class RandomHorizontalFlip(ImageAugmentation):
@@ -33,6 +38,8 @@ class RandomHorizontalFlip(ImageAugmentation):
 
     def augment(self, images):
         flip = keras.random.uniform((ops.shape(images)[0],), seed=self.seed_generator)
+        if _torch_fast_paths is not None and _torch_fast_paths.is_eager(images):
+            return _torch_fast_paths.flip_where(images, flip < 0.5)
         return ops.where(
             (flip < 0.5)[:, None, None, None], ops.flip(images, axis=2), images
         )

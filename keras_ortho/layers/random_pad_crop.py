@@ -8,6 +8,11 @@ from keras_ortho._validation import validate_choice
 from keras_ortho._validation import validate_int
 from keras_ortho.layers._image_augmentation import ImageAugmentation
 
+if keras.backend.backend() == "torch":
+    from keras_ortho import _torch_fast_paths
+else:
+    _torch_fast_paths = None
+
 FILLS = ("zeros", "reflect")
 
 
@@ -86,6 +91,12 @@ class RandomPadCrop(ImageAugmentation):
         offsets = keras.random.randint(
             (2, batch), 0, 2 * self.padding + 1, dtype="int32", seed=self.seed_generator
         )
+        if (
+            self.fill == "zeros"
+            and _torch_fast_paths is not None
+            and _torch_fast_paths.is_eager(images)
+        ):
+            return _torch_fast_paths.pad_crop(images, offsets, self.padding)
         rows, rows_inside = _source_indices(height, offsets[0], self.padding, self.fill)
         cols, cols_inside = _source_indices(width, offsets[1], self.padding, self.fill)
         shape = (batch, height, width, channels)
