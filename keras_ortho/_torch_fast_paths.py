@@ -38,7 +38,8 @@ def is_compiling():
 
 
 def is_eager(tensor):
-    """True for a real tensor outside a `torch.compile` trace."""
+    """True for a real tensor outside a `torch.compile` trace: where the
+    convolution and the augmentation take their PyTorch paths."""
     return is_concrete(tensor) and not is_compiling()
 
 

@@ -45,8 +45,7 @@ class Conv2D(keras.layers.Conv2D):
             or self.data_format != "channels_last"
             or self.groups != 1
             or tuple(self.dilation_rate) != (1, 1)
-            or not _torch_fast_paths.is_concrete(inputs)
-            or _torch_fast_paths.is_compiling()
+            or not _torch_fast_paths.is_eager(inputs)
         ):
             return None
         padding = tuple(
