@@ -324,6 +324,7 @@ def test_resnet20_training_steps_match_keras():
 
 
 @torch_only
+@pytest.mark.inductor
 def test_compiled_training_step_matches_keras():
     inputs = keras.Input((8, 8, 3))
     x = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(inputs)
