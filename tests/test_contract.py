@@ -574,8 +574,9 @@ def _first_of_each_kind():
     return set(firsts.values())
 
 
-# On torch `jit_compile=True` is torch.compile, whose Inductor build of one
-# small fit step costs 10 to 25 s on 2 cores: there the compiled step is
+# On torch `jit_compile=True` is torch.compile, whose Dynamo trace of one
+# small fit step costs about 10 s on 2 cores even with the suite's aot_eager
+# backend (conftest.py), and 10 to 25 s more with Inductor: the compiled step is
 # checked for the first object of each kind, which share their base classes'
 # call paths with the others; XLA on JAX and TensorFlow checks every object.
 TORCH_COMPILED = _first_of_each_kind()

@@ -114,7 +114,8 @@ def fit_one_step(
     asserting it is finite.
 
     Mixed-precision runs pass `jit_compile="auto"`: XLA on TensorFlow and JAX,
-    eager on torch, where each `torch.compile` costs about 10 s on 2 cores.
+    eager on torch, where each `torch.compile` (Dynamo's trace) costs about 10 s
+    on 2 cores.
     """
     model.compile(
         optimizer=optimizer, loss=loss, jit_compile=jit_compile, **compile_kwargs
