@@ -7,8 +7,10 @@ channels-last memory) around `conv2d`: a permuted view of a contiguous NHWC
 tensor already is channels-last memory, which oneDNN convolves as it is.
 It trains a `BatchNormalization` as a dozen elementwise operations, each
 with its own backward: here it is one autograd node with its backward
-written out. Both compute what Keras computes, to float32 rounding; the
-layers of `keras_ortho.models._fast_layers` call them on the PyTorch backend
+written out, its sums taken by PyTorch's fused batch-norm kernels. The
+convolution computes what Keras computes, to float32 rounding; the batch
+normalization Keras' formula, at least as accurately (its variance more so).
+The layers of `keras_ortho.models._fast_layers` call them on the PyTorch backend
 only. `RandomPadCrop` and `RandomHorizontalFlip` move the same pixels here
 as their portable code does, in a few PyTorch operators instead of a few
 dozen Keras ones.
@@ -21,7 +23,6 @@ from keras.src.backend import in_stateless_scope
 _TO_CHANNELS_FIRST = (0, 3, 1, 2)
 _TO_CHANNELS_LAST = (0, 2, 3, 1)
 _KERNEL_TO_TORCH = (3, 2, 0, 1)
-_BATCH_AXES = (0, 1, 2)
 
 
 def is_concrete(tensor):
@@ -68,17 +69,82 @@ def conv2d(inputs, kernel, strides, padding):
     return outputs.permute(_TO_CHANNELS_LAST)
 
 
+# The widest rows `as_rows` makes, in values: PyTorch's batch-norm kernels
+# sum each column of a matrix one row after the other, in per-thread buffers
+# of one row; 16,384 float32 values (64 KiB) stay in a core's L2 cache.
+_ROW_VALUES = 16384
+
+
+def as_rows(tensor):
+    """NHWC `tensor` as a matrix whose rows are `groups` consecutive pixels
+    of all channels, and `groups`: a column of it is one channel of every
+    `groups`-th pixel. A divisor of the pixel count, as large as the row
+    width allows, so that the columns are short."""
+    channels = tensor.shape[-1]
+    pixels = tensor.numel() // channels
+    groups = max(1, min(pixels, _ROW_VALUES // channels))
+    while pixels % groups:
+        groups -= 1
+    return tensor.reshape(pixels // groups, groups * channels), groups
+
+
+def channel_moments(inputs):
+    """The mean and biased variance of NHWC `inputs` per channel.
+
+    PyTorch's fused kernel computes them per column of `as_rows(inputs)`,
+    two passes (the mean, then the squared deviations from it); the columns
+    of a channel are combined exactly (the variance of the column means adds
+    to the mean of their variances). Two passes over the activations where
+    `torch.mean(x)` and `torch.mean(x * x)` take four, and short columns
+    where the kernel on the NHWC tensor itself would sum all of a channel's
+    values, one after the other, in each thread: 131,072 per channel in
+    ResNet-20's first stage, 1e-5 relative off."""
+    rows, groups = as_rows(inputs)
+    column_mean, column_variance = torch.batch_norm_update_stats(rows, None, None, 0.0)
+    column_mean = column_mean.view(groups, -1)
+    mean = torch.mean(column_mean, dim=0)
+    spread = torch.square(column_mean - mean)
+    variance = torch.mean(column_variance.view(groups, -1) + spread, dim=0)
+    return mean, variance
+
+
+def channel_gradient_sums(output_gradient, centered):
+    """`sum(dy)` and `sum(dy * centered)` per channel of NHWC tensors, as
+    PyTorch's batch-norm backward computes beta's and gamma's gradients: one
+    pass reading both, per column of `as_rows`, where `torch.sum` takes one
+    for `dy` and three for the product."""
+    gradient_rows, groups = as_rows(output_gradient)
+    centered_rows, _ = as_rows(centered)
+    # The kernel's mean and inverse std: 0 and 1 for centred values.
+    options = {"dtype": centered.dtype, "device": centered.device}
+    width = centered_rows.shape[1]
+    _, projection, total = torch.ops.aten.native_batch_norm_backward(
+        gradient_rows,
+        centered_rows,
+        None,
+        None,
+        None,
+        torch.zeros(width, **options),
+        torch.ones(width, **options),
+        True,
+        0.0,
+        [False, True, True],
+    )
+    return total.view(groups, -1).sum(dim=0), projection.view(groups, -1).sum(dim=0)
+
+
 class _BatchNormalization(torch.autograd.Function):
     """Training-mode batch normalization of NHWC inputs over their last
-    axis: Keras' arithmetic in 5 passes over the activations forward and 5
-    backward, instead of autograd through Keras' dozen operations.
+    axis: 3 operators over the activations forward and 3 backward, where
+    autograd through Keras' operations takes a dozen.
 
-    Not `torch.nn.functional.batch_norm`: its channels-last CPU kernels sum
-    in float32 one element after the other, so at 131,072 values per channel
-    (ResNet-20's first stage) its mean, variance and gamma/beta gradients are
-    off by 1e-5 relative, 100 times Keras', and its input gradient's error,
-    a per-channel offset, adds up in the layers below. Every sum here is
-    `torch.sum`'s cascade; the statistics are Keras' (E[x^2] - E[x]^2).
+    Keras' normalization, `(x - mean) * gamma * inverse_std + beta`, centred
+    before it is scaled (scaling first, as PyTorch's fused kernel does, loses
+    the digits of a mean large against the spread), with PyTorch's fused
+    kernels for the statistics and the gradient sums (`channel_moments`,
+    `channel_gradient_sums`): at least as accurate as Keras' sums, and a
+    variance from the squared deviations, where Keras' E[x^2] - E[x]^2
+    loses the digits of a mean large against the spread.
     """
 
     @staticmethod
@@ -86,15 +152,10 @@ class _BatchNormalization(torch.autograd.Function):
         # The batch statistics are outputs without gradients: no zero
         # tensors for them in the backward, which only `outputs` reaches.
         ctx.set_materialize_grads(False)
-        mean = torch.mean(inputs, dim=_BATCH_AXES)
-        # x * x is `torch.square`'s arithmetic, without its dispatch to pow.
-        variance = torch.mean(inputs * inputs, dim=_BATCH_AXES) - mean * mean
+        mean, variance = channel_moments(inputs)
         inverse_std = torch.rsqrt(variance + epsilon)
         scale = inverse_std if gamma is None else inverse_std * gamma
-        # Centred before scaled, as Keras: scaling first, x * scale +
-        # (beta - mean * scale) as PyTorch's fused kernel does, loses the
-        # digits of a mean large against the spread. The backward reuses
-        # the centred values, which spares it a pass and frees the inputs.
+        # The backward reuses the centred values, which frees the inputs.
         centered = inputs - mean
         if beta is None:
             outputs = centered * scale
@@ -107,9 +168,8 @@ class _BatchNormalization(torch.autograd.Function):
     @staticmethod
     def backward(ctx, output_gradient, _mean_gradient, _variance_gradient):
         centered, inverse_std, scale = ctx.saved_tensors
-        beta_gradient = torch.sum(output_gradient, dim=_BATCH_AXES)
         # sum(dy * (x - mean)): gamma's gradient, over inverse_std.
-        projection = torch.sum(centered * output_gradient, dim=_BATCH_AXES)
+        beta_gradient, projection = channel_gradient_sums(output_gradient, centered)
         inputs_gradient = None
         if ctx.needs_input_grad[0]:
             # The input gradient of x_hat = (x - mean) * inverse_std, with

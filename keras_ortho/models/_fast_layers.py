@@ -4,13 +4,13 @@ path on the PyTorch backend.
 On the PyTorch backend, a channels-last `Conv2D` with one group and no
 dilation skips Keras' two layout copies of its input and kernel, and a
 training `BatchNormalization` over the last axis of an image batch is one
-autograd node, five passes over the activations each way, instead of a
-dozen elementwise operations, with its moving statistics updated in place:
-ResNet-20's `train_on_batch` step (batch 128, SGD with momentum) runs 2,984
-aten operators instead of Keras' 5,420, and 251 copies instead of 545. They
-compute what Keras' layers compute, to float32 rounding: outputs, gradients
-and moving statistics. Every other case (a convolution under `torch.compile`
-included), and the JAX and TensorFlow backends, run Keras' own code; the
+autograd node, three operators over the activations each way instead of a
+dozen, with its moving statistics updated in place. They compute what
+Keras' layers compute: the convolution to float32 rounding; the batch
+normalization's outputs, gradients and moving statistics at least as close
+to a float64 computation as Keras' own. Every other case (a convolution
+under `torch.compile` included), and the JAX and TensorFlow backends, run
+Keras' own code; the
 configuration and weights are Keras', so a `.keras` file saved on one backend
 loads on the others.
 """
