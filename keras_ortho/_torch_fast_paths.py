@@ -10,8 +10,8 @@ with its own backward: here it is one autograd node with its backward
 written out, its sums taken by PyTorch's fused batch-norm kernels. The
 convolution computes what Keras computes, to float32 rounding; the batch
 normalization Keras' formula, at least as accurately (its variance more so).
-The layers of `keras_ortho.models._fast_layers` call them on the PyTorch backend
-only. `RandomPadCrop` and `RandomHorizontalFlip` move the same pixels here
+The layers of `keras_ortho.models._fast_layers` call them on the PyTorch
+backend only. `RandomPadCrop` and `RandomHorizontalFlip` move the same pixels here
 as their portable code does, in a few PyTorch operators instead of a few
 dozen Keras ones.
 """
@@ -168,7 +168,8 @@ class _BatchNormalization(torch.autograd.Function):
     @staticmethod
     def backward(ctx, output_gradient, _mean_gradient, _variance_gradient):
         centered, inverse_std, scale = ctx.saved_tensors
-        # sum(dy * (x - mean)): gamma's gradient, over inverse_std.
+        # sum(dy) is beta's gradient; sum(dy * (x - mean)), gamma's over
+        # inverse_std.
         beta_gradient, projection = channel_gradient_sums(output_gradient, centered)
         inputs_gradient = None
         if ctx.needs_input_grad[0]:

@@ -10,9 +10,8 @@ Keras' layers compute: the convolution to float32 rounding; the batch
 normalization's outputs, gradients and moving statistics at least as close
 to a float64 computation as Keras' own. Every other case (a convolution
 under `torch.compile` included), and the JAX and TensorFlow backends, run
-Keras' own code; the
-configuration and weights are Keras', so a `.keras` file saved on one backend
-loads on the others.
+Keras' own code; the configuration and weights are Keras', so a `.keras`
+file saved on one backend loads on the others.
 """
 
 import keras
