@@ -100,6 +100,8 @@ class BatchNormalization(keras.layers.BatchNormalization):
             and not self.renorm
             and _torch_fast_paths.is_concrete(inputs)
             and inputs.ndim == 4
+            # PyTorch's batch-norm kernels reject an empty batch.
+            and inputs.numel() > 0
             and self.axis in (-1, 3)
             and inputs.is_floating_point()
         )

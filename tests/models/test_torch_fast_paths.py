@@ -289,6 +289,21 @@ def test_batch_norm_training_step_passes_over_the_activations():
 
 
 @torch_only
+def test_batch_norm_of_an_empty_batch_is_keras():
+    x = images((0, 4, 4, 3))
+    reference = keras.layers.BatchNormalization()
+    reference.build(x.shape)
+    fast = fast_twin(reference, x.shape)
+    expected = reference(x, training=True)
+    actual = fast(x, training=True)
+    assert tuple(actual.shape) == tuple(expected.shape) == x.shape
+    for want, got in zip(
+        reference.non_trainable_weights, fast.non_trainable_weights, strict=True
+    ):
+        np.testing.assert_array_equal(to_numpy(got), to_numpy(want))
+
+
+@torch_only
 def test_batch_norm_of_one_value_per_channel_is_beta():
     x = images((1, 1, 1, 3))
     reference = keras.layers.BatchNormalization()
