@@ -32,29 +32,32 @@ FAST_CLASSES = {
 TOLERANCE = {"float32": 1e-5, "mixed_float16": 2e-3, "mixed_bfloat16": 2e-2}
 
 
-def assert_close(actual, expected, tolerance, name):
-    """Largest difference within `tolerance` of the largest expected value."""
+def relative_error(actual, expected):
+    """Largest difference over the largest expected value."""
     actual = np.asarray(to_numpy(actual), "float64")
     expected = np.asarray(to_numpy(expected), "float64")
-    scale = max(np.max(np.abs(expected)), 1e-30)
-    error = np.max(np.abs(actual - expected)) / scale
+    return np.max(np.abs(actual - expected)) / max(np.max(np.abs(expected)), 1e-30)
+
+
+def assert_close(actual, expected, tolerance, name):
+    """Largest difference within `tolerance` of the largest expected value."""
+    error = relative_error(actual, expected)
     assert error <= tolerance, f"{name}: relative difference {error:.2e}"
 
 
-def relative_error(actual, exact):
-    actual = np.asarray(to_numpy(actual), "float64")
-    exact = np.asarray(to_numpy(exact), "float64")
-    return np.max(np.abs(actual - exact)) / max(np.max(np.abs(exact)), 1e-30)
-
-
-def assert_as_accurate(actual, keras_value, exact, name):
+def assert_as_accurate(actual, keras_value, exact, name, slack=1e-6):
     """`actual` no farther from the float64 `exact` than twice Keras' own
-    float32 value is, give or take float32 rounding."""
+    float32 value is, give or take `slack` (float32 rounding)."""
     error = relative_error(actual, exact)
     keras_error = relative_error(keras_value, exact)
-    assert error <= 2 * keras_error + 1e-6, (
+    assert error <= 2 * keras_error + slack, (
         f"{name}: {error:.1e} from float64, Keras {keras_error:.1e}"
     )
+
+
+def probe(shape):
+    """The fixed random weights of `torch_outputs_and_gradients`' sum."""
+    return np.random.default_rng(1).normal(size=shape).astype("float32")
 
 
 def fast_twin(layer, input_shape):
@@ -72,8 +75,7 @@ def torch_outputs_and_gradients(layer, x, training):
 
     inputs = torch.tensor(x, requires_grad=True)
     outputs = layer(inputs, training=training)
-    probe = np.random.default_rng(1).normal(size=outputs.shape)
-    (outputs.float() * torch.tensor(probe, dtype=torch.float32)).sum().backward()
+    (outputs.float() * torch.tensor(probe(outputs.shape))).sum().backward()
     gradients = {"inputs": inputs.grad}
     for weight in layer.trainable_weights:
         gradients[weight.name] = weight.value.grad
@@ -86,8 +88,7 @@ def numpy_batch_norm(x, weights, training, momentum=0.9, epsilon=1e-5):
     `torch_outputs_and_gradients`) and the moving statistics after the call."""
     x = x.astype("float64")
     axes = (0, 1, 2)
-    probe = np.random.default_rng(1).normal(size=x.shape).astype("float32")
-    probe = probe.astype("float64")
+    weighting = probe(x.shape).astype("float64")
     gamma = weights.get("gamma", 1.0)
     beta = weights.get("beta", 0.0)
     moving_mean, moving_variance = weights["moving_mean"], weights["moving_variance"]
@@ -99,20 +100,20 @@ def numpy_batch_norm(x, weights, training, momentum=0.9, epsilon=1e-5):
         mean, variance = moving_mean, moving_variance
     inverse_std = 1.0 / np.sqrt(variance + epsilon)
     normalized = (x - mean) * inverse_std
-    gradients = {"inputs": probe * gamma * inverse_std}
+    gradients = {"inputs": weighting * gamma * inverse_std}
     if training:
         gradients["inputs"] = (
             gamma
             * inverse_std
             * (
-                probe
-                - probe.mean(axis=axes)
-                - normalized * (probe * normalized).mean(axis=axes)
+                weighting
+                - weighting.mean(axis=axes)
+                - normalized * (weighting * normalized).mean(axis=axes)
             )
         )
     if "gamma" in weights:
-        gradients["gamma"] = (probe * normalized).sum(axis=axes)
-        gradients["beta"] = probe.sum(axis=axes)
+        gradients["gamma"] = (weighting * normalized).sum(axis=axes)
+        gradients["beta"] = weighting.sum(axis=axes)
     statistics = {"moving_mean": moving_mean, "moving_variance": moving_variance}
     return normalized * gamma + beta, gradients, statistics
 
@@ -155,7 +156,7 @@ def test_conv_matches_keras(kernel_size, strides, padding, policy):
 
 @torch_only
 def test_conv_takes_the_fast_path_only_where_it_is_exact():
-    probe = np.zeros((1, 8, 8, 4), "float32")
+    blank = np.zeros((1, 8, 8, 4), "float32")
     cases = {
         "stride 1, odd kernel": (dict(kernel_size=3), (1, 1)),
         "valid": (dict(kernel_size=2, padding="valid"), (0, 0)),
@@ -171,7 +172,7 @@ def test_conv_takes_the_fast_path_only_where_it_is_exact():
 
     for name, (arguments, padding) in cases.items():
         layer = Conv2D(4, padding=arguments.pop("padding", "same"), **arguments)
-        assert layer._fast_path_padding(torch.tensor(probe)) == padding, name
+        assert layer._fast_path_padding(torch.tensor(blank)) == padding, name
 
 
 @torch_only
@@ -275,9 +276,9 @@ def test_batch_norm_training_step_passes_over_the_activations():
     x = torch.tensor(images((16, 16, 16, 8)), requires_grad=True)
     layer = BatchNormalization()
     layer.build(x.shape)
-    probe = torch.tensor(np.random.default_rng(1).normal(size=x.shape), dtype=x.dtype)
+    weighting = torch.tensor(probe(x.shape))
     with Passes(x.numel(), x.shape[-1]) as passes:
-        (layer(x, training=True) * probe).sum().backward()
+        (layer(x, training=True) * weighting).sum().backward()
     forward = ["batch_norm_update_stats", "sub", "addcmul"]
     backward = ["native_batch_norm_backward", "addcmul", "addcmul_"]
     # The probe's product, its sum and the product's backward are the test's.
@@ -431,12 +432,7 @@ def test_resnet20_training_steps_match_keras():
         for path, got, want, exact_weight in zip(
             paths, fast_weights, keras_weights, exact_weights, strict=True
         ):
-            scale = np.max(np.abs(exact_weight))
-            fast_error = np.max(np.abs(got - exact_weight)) / scale
-            keras_error = np.max(np.abs(want - exact_weight)) / scale
-            assert fast_error <= 2 * keras_error + 1e-5, (
-                f"{path}: {fast_error:.1e} from float64, Keras {keras_error:.1e}"
-            )
+            assert_as_accurate(got, want, exact_weight, path, slack=1e-5)
 
 
 @torch_only
